@@ -1,0 +1,1 @@
+"""hsm-workflow: university harassment and sexual misconduct procedures run as BPMN processes."""

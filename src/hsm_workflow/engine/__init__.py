@@ -1,0 +1,1 @@
+"""Engine adapter: the only package that touches SpiffWorkflow objects."""

@@ -1,0 +1,187 @@
+"""Reading BPMN files into specs, safely, and describing what the runtime must check.
+
+XML is screened with defusedxml (no DTDs, no entities) and parsed with a non-resolving,
+non-networking lxml parser before SpiffWorkflow sees it.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import defusedxml.ElementTree as safe_tree
+from defusedxml import DefusedXmlException
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.camunda.specs.user_task import UserTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from RestrictedPython import compile_restricted_eval
+
+from ..domain.calendar import parse_instant
+from .runtime import spec_to_json
+from .sandbox import SandboxEnvironment
+from .specs import ActionTask, HsmParser, use_clocked_timers
+
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                              dtd_validation=False, huge_tree=False, remove_comments=False)
+_VALIDATOR = BpmnValidator()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a deployment is refused: file, element id and what is wrong."""
+
+    file: str
+    element: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.element}" if self.element else self.file
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Element:
+    """A diagram element the deployment checks look at."""
+
+    id: str
+    name: str
+    kind: str
+    settings: Mapping[str, str]
+
+
+@dataclass
+class ParsedProcess:
+    process_id: str
+    file_name: str
+    xml: bytes
+    spec_json: str
+    calls: set[str] = field(default_factory=set)
+    elements: list[Element] = field(default_factory=list)
+
+    def of_kind(self, kind: str) -> list[Element]:
+        return [element for element in self.elements if element.kind == kind]
+
+
+def _screen(file_name: str, data: bytes):
+    try:
+        safe_tree.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        return etree.fromstring(data, parser=_XML_PARSER)
+    except DefusedXmlException as error:
+        raise ValidationException(f"unsafe XML refused ({type(error).__name__})", file_name=file_name)
+    except (etree.XMLSyntaxError, safe_tree.ParseError) as error:
+        raise ValidationException(f"not well-formed XML: {error}", file_name=file_name)
+
+
+def _element_at_line(tree, line: int | None) -> str | None:
+    if line is None:
+        return None
+    for node in tree.iter():
+        if node.sourceline == line and node.get("id"):
+            return node.get("id")
+    return None
+
+
+def parse_files(files: Mapping[str, bytes]) -> tuple[dict[str, ParsedProcess], list[Problem]]:
+    """Parse a set of BPMN files together (call activities resolve within the set)."""
+    parser, problems, sources = HsmParser(), [], {}
+    for file_name, data in sorted(files.items()):
+        try:
+            tree = _screen(file_name, data)
+        except ValidationException as error:
+            problems.append(Problem(file_name, None, error.message))
+            continue
+        try:
+            _VALIDATOR.validate(tree, file_name)
+            parser.add_bpmn_xml(tree, file_name)
+        except ValidationException as error:
+            element = getattr(error, "id", None) or _element_at_line(tree, error.line_number)
+            problems.append(Problem(file_name, element, f"{error.message} (line {error.line_number})"
+                                    if error.line_number else error.message))
+            continue
+        sources[file_name] = data
+    processes = {}
+    for process_id in parser.get_process_ids():
+        file_name = parser.process_parsers[process_id].filename
+        if file_name not in sources:
+            continue
+        try:
+            processes[process_id] = _build(parser, process_id, file_name, sources[file_name])
+        except (ValidationException, SpiffWorkflowException, KeyError) as error:
+            problems.append(Problem(file_name, getattr(error, "id", None) or process_id,
+                                    getattr(error, "message", None) or str(error)))
+    return processes, problems
+
+
+def _build(parser: HsmParser, process_id: str, file_name: str, data: bytes) -> ParsedProcess:
+    spec = parser.get_spec(process_id)
+    subprocess_specs = parser.get_subprocess_specs(process_id)
+    for each in (spec, *subprocess_specs.values()):
+        use_clocked_timers(each)
+    own_specs = [spec] + [s for name, s in subprocess_specs.items()
+                          if parser.process_parsers.get(name) is None]
+    process = ParsedProcess(process_id, file_name, data, spec_to_json(spec, subprocess_specs))
+    for each in own_specs:
+        for task_spec in each.task_specs.values():
+            _describe(process, task_spec)
+    return process
+
+
+def _describe(process: ParsedProcess, task_spec) -> None:
+    called = getattr(task_spec, "spec", None)
+    if type(task_spec).__name__ == "CallActivity" and called:
+        process.calls.add(called)
+    extensions = dict(getattr(task_spec, "extensions", None) or {})
+    name = getattr(task_spec, "bpmn_name", None) or ""
+    element_id = getattr(task_spec, "bpmn_id", None) or task_spec.name
+    definition = getattr(task_spec, "event_definition", None)
+    if isinstance(task_spec, UserTask):
+        process.elements.append(Element(element_id, name, "user_task", extensions))
+    elif isinstance(task_spec, ActionTask):
+        process.elements.append(Element(element_id, name, "action", extensions))
+    elif isinstance(definition, TimerEventDefinition):
+        process.elements.append(Element(element_id, name, "timer", {
+            "expression": definition.expression, "type": _timer_type(definition)}))
+    elif isinstance(definition, MessageEventDefinition):
+        process.elements.append(Element(element_id, name, "message", {"name": definition.name, **extensions}))
+    elif extensions:
+        process.elements.append(Element(element_id, name, "other", extensions))
+
+
+def _timer_type(definition: TimerEventDefinition) -> str:
+    if isinstance(definition, CycleTimerEventDefinition):
+        return "cycle"
+    if isinstance(definition, DurationTimerEventDefinition):
+        return "duration"
+    return "date"
+
+
+PROBE_DATE = "2026-01-05"
+
+
+def timer_problem(expression: str, kind: str, functions: Mapping) -> str | None:
+    """Why a timer expression would not give a valid date, duration or cycle, if it would not.
+
+    Variables the expression reads are unknown at deploy time: each is given a sample
+    date, the usual type of a timer's input.
+    """
+    try:
+        names = compile_restricted_eval(expression.strip()).used_names
+        probe = {name: PROBE_DATE for name in names if name not in functions}
+        value = SandboxEnvironment(functions).evaluate(expression, probe)
+        if kind == "date":
+            parse_instant(value)
+        elif kind == "duration":
+            TimerEventDefinition.parse_iso_duration(value)
+        else:
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+    except Exception as error:  # any failure is the process owner's to fix: report it
+        return f"timer expression {expression!r} does not give a valid {kind}: {error}"
+    return None
