@@ -60,6 +60,7 @@ class Element:
 @dataclass
 class ParsedProcess:
     process_id: str
+    name: str
     file_name: str
     xml: bytes
     spec_json: str
@@ -80,6 +81,10 @@ def _screen(file_name: str, data: bytes):
         raise ValidationException(f"not well-formed XML: {error}", file_name=file_name)
 
 
+def _message(error: Exception) -> str:
+    return str(error.args[0]) if error.args else type(error).__name__
+
+
 def _element_at_line(tree, line: int | None) -> str | None:
     if line is None:
         return None
@@ -96,15 +101,15 @@ def parse_files(files: Mapping[str, bytes]) -> tuple[dict[str, ParsedProcess], l
         try:
             tree = _screen(file_name, data)
         except ValidationException as error:
-            problems.append(Problem(file_name, None, error.message))
+            problems.append(Problem(file_name, None, _message(error)))
             continue
         try:
             _VALIDATOR.validate(tree, file_name)
             parser.add_bpmn_xml(tree, file_name)
         except ValidationException as error:
             element = getattr(error, "id", None) or _element_at_line(tree, error.line_number)
-            problems.append(Problem(file_name, element, f"{error.message} (line {error.line_number})"
-                                    if error.line_number else error.message))
+            line = f" (line {error.line_number})" if error.line_number else ""
+            problems.append(Problem(file_name, element, _message(error) + line))
             continue
         sources[file_name] = data
     processes = {}
@@ -115,8 +120,7 @@ def parse_files(files: Mapping[str, bytes]) -> tuple[dict[str, ParsedProcess], l
         try:
             processes[process_id] = _build(parser, process_id, file_name, sources[file_name])
         except (ValidationException, SpiffWorkflowException, KeyError) as error:
-            problems.append(Problem(file_name, getattr(error, "id", None) or process_id,
-                                    getattr(error, "message", None) or str(error)))
+            problems.append(Problem(file_name, getattr(error, "id", None) or process_id, _message(error)))
     return processes, problems
 
 
@@ -127,7 +131,8 @@ def _build(parser: HsmParser, process_id: str, file_name: str, data: bytes) -> P
         use_clocked_timers(each)
     own_specs = [spec] + [s for name, s in subprocess_specs.items()
                           if parser.process_parsers.get(name) is None]
-    process = ParsedProcess(process_id, file_name, data, spec_to_json(spec, subprocess_specs))
+    process = ParsedProcess(process_id, spec.description or process_id, file_name, data,
+                            spec_to_json(spec, subprocess_specs))
     for each in own_specs:
         for task_spec in each.task_specs.values():
             _describe(process, task_spec)

@@ -94,7 +94,7 @@ class ClockedDuration(DurationTimerEventDefinition):
 
 
 class ClockedCycle(CycleTimerEventDefinition):
-    """A repeating timer; each call fires at most one due occurrence (no pile-up)."""
+    """A repeating timer; fires at most one occurrence per refresh and skips missed ones."""
 
     def cycle_complete(self, my_task):
         value = my_task._get_internal_data("event_value")
@@ -106,7 +106,7 @@ class ClockedCycle(CycleTimerEventDefinition):
         if value["cycles"] != 0:
             next_event = datetime.fromisoformat(value["next"])
             if next_event <= _now(my_task):
-                value["next"] = (next_event + timedelta(seconds=value["duration"])).isoformat()
+                value["next"] = _next_after(next_event, timedelta(seconds=value["duration"]), _now(my_task))
                 value["cycles"] -= 1
                 ready = True
         else:
@@ -114,6 +114,15 @@ class ClockedCycle(CycleTimerEventDefinition):
             my_task.internal_data["event_fired"] = True
         my_task._set_internal_data(event_value=value)
         return ready
+
+
+def _next_after(occurrence: datetime, period: timedelta, now: datetime) -> str:
+    """The first occurrence after ``now``: occurrences missed during downtime are skipped,
+    so a case catches up with one firing, not a pile of them."""
+    following = occurrence + period
+    while following <= now:
+        following += period
+    return following.isoformat()
 
 
 CLOCKED_TIMERS = {

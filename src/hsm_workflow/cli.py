@@ -1,0 +1,234 @@
+"""The ``hsm-workflow`` command: thin wrappers over the service layer.
+
+Every command exits 0 on success, or 1 with a one-line reason on stderr.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+import click
+
+from .config import Settings
+from .errors import DeploymentRefused, HsmError, InvalidData
+from .services import cases, deployment, tasks
+from .services.runtime import Runtime
+
+
+def _runtime() -> Runtime:
+    return Runtime(Settings.from_env())
+
+
+def _json_option(name: str = "--data"):
+    return click.option(name, "data", default="{}", help="JSON object", callback=_parse_json)
+
+
+def _parse_json(_ctx, _param, value: str) -> dict:
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as error:
+        raise click.BadParameter(f"not valid JSON: {error}") from None
+    if not isinstance(parsed, dict):
+        raise click.BadParameter("must be a JSON object")
+    return parsed
+
+
+def _print(value) -> None:
+    click.echo(json.dumps(value, indent=2, default=str))
+
+
+class Main(click.Group):
+    """Turns refusals into a one-line reason and exit status 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DeploymentRefused as error:
+            for problem in error.problems:
+                click.echo(str(problem), err=True)
+            click.echo(f"error: deployment refused ({len(error.problems)} problems); nothing deployed", err=True)
+            sys.exit(1)
+        except InvalidData as error:
+            fields = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.errors.items())
+            click.echo(f"error: {error} ({fields})", err=True)
+            sys.exit(1)
+        except HsmError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=Main)
+def main() -> None:
+    """Run university harassment and sexual misconduct procedures."""
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="also create demo users and cases")
+def init(demo: bool) -> None:
+    """Create or upgrade the database and deploy processes/."""
+    from .services.demo import seed_organisation
+    from .services.directory import ensure_roles
+
+    runtime = _runtime()
+    runtime.create_schema()
+    with runtime.transaction() as session:
+        ensure_roles(session)
+    if demo:
+        seed_organisation(runtime)
+    _deploy(runtime, [runtime.settings.processes_dir], "init")
+    if demo:
+        from .services.demo_cases import seed_cases
+        made = seed_cases(runtime)
+        click.echo(f"demo: {made} demo cases created" if made else "demo: demo cases already present")
+        click.echo("demo: sign in as 'admin' or a role name (e.g. 'senior_tutor') with password 'demo'")
+
+
+def _deploy(runtime: Runtime, paths: list[Path], by: str) -> None:
+    files = deployment.read_bpmn(paths)
+    for result in deployment.deploy(runtime, files, by=by):
+        state = "deployed" if result.changed else "unchanged"
+        click.echo(f"{result.process_id} v{result.version} {state}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--user", "by", default="cli")
+def deploy(paths: tuple[Path, ...], by: str) -> None:
+    """Validate and deploy BPMN files (default: processes/)."""
+    runtime = _runtime()
+    runtime.create_schema()
+    _deploy(runtime, list(paths) or [runtime.settings.processes_dir], by)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check BPMN files exactly as a deployment would, without deploying."""
+    from .domain.roles import ROLES
+
+    settings = Settings.from_env()
+    library = deployment.Library.load(settings.forms_dir, settings.letters_dir)
+    processes, problems = deployment.validate(deployment.read_bpmn(list(paths)), library,
+                                              {r.code for r in ROLES})
+    if problems:
+        raise DeploymentRefused(problems)
+    click.echo(f"ok: {len(processes)} processes valid ({', '.join(sorted(processes))})")
+
+
+@main.group()
+def case() -> None:
+    """Start, inspect and act on cases."""
+
+
+@case.command("start")
+@click.argument("process")
+@_json_option()
+@click.option("--user", "by", default="cli")
+@click.option("--unit", default=None)
+@click.option("--parent", default=None, help="reference of the case this one is linked to")
+def case_start(process: str, data: dict, by: str, unit: str | None, parent: str | None) -> None:
+    summary = cases.start_case(_runtime(), process, data, by=by, unit=unit, parent=parent)
+    click.echo(summary.reference)
+
+
+@case.command("show")
+@click.argument("reference")
+def case_show(reference: str) -> None:
+    _print(asdict(cases.case_file(_runtime(), reference)))
+
+
+@case.command("message")
+@click.argument("reference")
+@click.argument("name")
+@_json_option()
+@click.option("--user", "by", default="cli")
+def case_message(reference: str, name: str, data: dict, by: str) -> None:
+    cases.deliver_message(_runtime(), reference, name, data, by=by)
+    click.echo(f"{reference}: {name} delivered")
+
+
+def _status_command(name: str, status: str):
+    @case.command(name)
+    @click.argument("reference")
+    @click.option("--reason", required=True)
+    @click.option("--user", "by", default="cli")
+    def command(reference: str, reason: str, by: str) -> None:
+        cases.set_status(_runtime(), reference, status, by=by, reason=reason)
+        click.echo(f"{reference}: {status}")
+    command.__doc__ = f"{name.capitalize()} a case (the reason is logged)."
+    return command
+
+
+_status_command("suspend", cases.SUSPENDED)
+_status_command("resume", cases.RUNNING)
+_status_command("terminate", cases.TERMINATED)
+
+
+@main.group()
+def task() -> None:
+    """List, claim and complete tasks."""
+
+
+@task.command("list")
+@click.option("--user", default=None, help="that user's inbox (default: every open task)")
+def task_list(user: str | None) -> None:
+    for item in tasks.list_tasks(_runtime(), user):
+        due = item.due_on.isoformat() if item.due_on else "-"
+        flag = " OVERDUE" if item.overdue else ""
+        click.echo(f"{item.id}\t{item.case}\t{item.role}\t{due}{flag}\t{item.name}")
+
+
+@task.command("complete")
+@click.argument("task_id", type=int)
+@click.option("--user", required=True)
+@_json_option()
+def task_complete(task_id: int, user: str, data: dict) -> None:
+    following = tasks.complete(_runtime(), task_id, user, data)
+    click.echo(f"task {task_id} completed" + (f"; next: task {following.id} {following.name}" if following else ""))
+
+
+@task.command("claim")
+@click.argument("task_id", type=int)
+@click.option("--user", required=True)
+def task_claim(task_id: int, user: str) -> None:
+    tasks.claim(_runtime(), task_id, user)
+    click.echo(f"task {task_id} claimed by {user}")
+
+
+@task.command("unclaim")
+@click.argument("task_id", type=int)
+@click.option("--user", required=True)
+def task_unclaim(task_id: int, user: str) -> None:
+    tasks.unclaim(_runtime(), task_id, user)
+    click.echo(f"task {task_id} released")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--no-scheduler", is_flag=True)
+def serve(host: str, port: int, no_scheduler: bool) -> None:
+    """Serve the web app (with the scheduler in the same process unless told not to)."""
+    from .web import create_app
+
+    runtime = _runtime()
+    runtime.create_schema()
+    app = create_app(runtime)
+    if not no_scheduler:
+        from .scheduler import start_background
+        start_background(runtime)
+    click.echo(f"serving on http://{host}:{port}/")
+    app.run(host=host, port=port, threaded=True)
+
+
+@main.command()
+def scheduler() -> None:
+    """Fire due timers (run one or more of these beside the web app)."""
+    from .scheduler import run_forever
+
+    runtime = _runtime()
+    runtime.create_schema()
+    run_forever(runtime)

@@ -1,0 +1,1 @@
+"""Domain model: pure rules with no I/O."""

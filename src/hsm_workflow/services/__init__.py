@@ -1,0 +1,1 @@
+"""Service layer: the only code that opens transactions. Entry points call these."""

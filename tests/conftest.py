@@ -1,0 +1,73 @@
+"""Shared fixtures: every database test runs on SQLite and, when HSM_TEST_DATABASE_URL
+is set, on PostgreSQL too (each test in a schema of its own)."""
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from hsm_workflow.clock import VirtualClock
+from hsm_workflow.config import Settings
+from hsm_workflow.services.demo import seed_organisation
+from hsm_workflow.services.runtime import Runtime
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+PG_URL = os.environ.get("HSM_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def _pg_driver(url: str) -> str:
+    return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    """A fresh, empty database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hsm.db'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_pg_driver(PG_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in PG_URL else "?"
+    yield f"{_pg_driver(PG_URL)}{separator}options=-csearch_path%3D{schema}"
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def make_settings(database_url: str, tmp_path: Path, *, fixtures: bool) -> Settings:
+    base = Settings.from_env()
+    where = FIXTURES if fixtures else ROOT
+    return replace(base, database_url=database_url, processes_dir=where / "processes",
+                   forms_dir=where / "forms", letters_dir=where / "letters", mail_file=tmp_path / "mail.log")
+
+
+START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def clock():
+    return VirtualClock(START)
+
+
+@pytest.fixture
+def settings(database_url, tmp_path):
+    return make_settings(database_url, tmp_path, fixtures=True)
+
+
+@pytest.fixture
+def runtime(settings, clock):
+    """A runtime on a fresh database with the demo organisation and the test diagrams."""
+    runtime = Runtime(settings, clock)
+    runtime.create_schema()
+    seed_organisation(runtime)
+    yield runtime
+    runtime.dispose()
