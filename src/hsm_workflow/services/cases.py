@@ -10,8 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..db.models import Case, CaseEvent, Letter, ProcessVersion, Sequence, Task, Timer
-from ..errors import Conflict, HsmError, NotFound, UnknownMessage
-from ..engine.instance import NotWaiting
+from ..errors import Conflict, HsmError, NotFound
 from .directory import unit_coded
 from .progress import OPEN, PENDING, Stepper, record
 from .runtime import Runtime
@@ -125,10 +124,7 @@ class CaseWork:
         require_running(case)
         instance = self.stepper.load(case)
         record(self.session, case, self.stepper.now, by, "message", f"Message received: {name}", {"data": dict(payload)})
-        try:
-            self.step(case, instance, lambda i: i.deliver_message(name, payload), by)
-        except NotWaiting as error:
-            raise UnknownMessage(f"{case.reference}: {error}") from error
+        self.step(case, instance, lambda i: i.deliver_message(name, payload), by)
 
     def fire_timers(self, case: Case, by: str = "scheduler") -> int:
         """Fire the case's timers due by now; returns how many fired."""

@@ -18,9 +18,9 @@ from ..db.models import Case, CaseEvent, ClockPause, ClosureDay, Letter, Process
 from ..domain.calendar import WorkingCalendar, end_of_day, start_of_day
 from ..domain.deadlines import Deadline, Reminder, start_date
 from ..engine.functions import script_functions
-from ..engine.instance import Effects, EngineError, OpenUserTask, ProcessInstance
+from ..engine.instance import Effects, EngineError, NotWaiting, OpenUserTask, ProcessInstance
 from ..engine.runtime import ProcessEngine
-from ..errors import StepFailed
+from ..errors import StepFailed, UnknownMessage
 from .letters import render_letter
 from .runtime import Runtime
 
@@ -64,6 +64,8 @@ class Stepper:
                 actor: str, on_linked_start: Callable[[Case, str, dict], None]) -> Effects:
         try:
             effects = action(instance)
+        except NotWaiting as error:
+            raise UnknownMessage(f"{case.reference}: {error}") from error
         except EngineError as error:
             raise StepFailed(f"{case.reference}: {error}") from error
         self._apply(case, effects, actor, on_linked_start)

@@ -1,0 +1,28 @@
+"""A case that passes through a review 500 times keeps working with bounded state."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from hsm_workflow.db.models import Case
+from hsm_workflow.services import cases, deployment, tasks
+from conftest import FIXTURES
+
+
+def state_size(runtime, reference) -> int:
+    with runtime.reading() as session:
+        return len(session.scalar(select(Case.engine_state).where(Case.reference == reference)))
+
+
+def test_five_hundred_reviews_keep_state_bounded(runtime):
+    deployment.deploy(runtime, deployment.read_bpmn([FIXTURES / "processes"]), by="tester")
+    reference = cases.start_case(runtime, "review_loop", {"student": "A"}, by="caseworker").reference
+    sizes = {}
+    for n in range(1, 501):
+        [task] = tasks.list_tasks(runtime, "master")
+        tasks.complete(runtime, task.id, "master", {"decision": "extend", "reasons": "still needed"})
+        if n in (1, 100, 500):
+            sizes[n] = state_size(runtime, reference)
+    assert sizes[500] <= sizes[1] * 1.1, sizes
+    file = cases.case_file(runtime, reference)
+    assert file.summary.status == "running"
+    assert sum(1 for e in file.events if e["summary"] == "Task completed: Review the measure") == 500
