@@ -232,3 +232,29 @@ def scheduler() -> None:
     runtime = _runtime()
     runtime.create_schema()
     run_forever(runtime)
+
+
+@main.group()
+def scenario() -> None:
+    """Check diagrams against scenarios written in YAML (docs/scenarios.md)."""
+
+
+@scenario.command("run")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def scenario_run(files: tuple[Path, ...]) -> None:
+    from .scenarios import Workspace, run_file
+
+    workspace = Workspace(Settings.from_env())
+    failed = 0
+    try:
+        for file in files:
+            for path in sorted(file.rglob("*.yaml")) if file.is_dir() else [file]:
+                outcome = run_file(path, workspace)
+                failed += not outcome.passed
+                click.echo(f"{'PASS' if outcome.passed else 'FAIL'} {path}: {outcome.title}")
+                if not outcome.passed:
+                    click.echo(f"     {outcome.detail}")
+    finally:
+        workspace.close()
+    if failed:
+        raise HsmError(f"{failed} scenario(s) failed")
