@@ -246,3 +246,14 @@ class Sequence(Base):
     __tablename__ = "reference_counters"
     year: Mapped[int] = mapped_column(primary_key=True)
     last: Mapped[int] = mapped_column(Integer)
+
+
+class ApiToken(Base):
+    """A personal API token (Bearer); only the SHA-256 hash of the token is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    user: Mapped[User] = relationship()

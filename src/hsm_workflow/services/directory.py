@@ -69,11 +69,15 @@ def descendant_ids(session: Session, unit_ids: set[int]) -> set[int]:
     return found
 
 
+def roles_held(session: Session, user: User, unit_id: int) -> set[str]:
+    """The roles ``user`` holds in the unit or a unit above it."""
+    return set(session.scalars(select(RoleAssignment.role_code).where(
+        RoleAssignment.user_id == user.id, RoleAssignment.unit_id.in_(ancestor_ids(session, unit_id)))))
+
+
 def holds_role(session: Session, user: User, role: str, unit_id: int) -> bool:
     """Whether ``user`` holds ``role`` in the unit or a unit above it."""
-    return session.scalar(select(RoleAssignment.id).where(
-        RoleAssignment.user_id == user.id, RoleAssignment.role_code == role,
-        RoleAssignment.unit_id.in_(ancestor_ids(session, unit_id))).limit(1)) is not None
+    return role in roles_held(session, user, unit_id)
 
 
 def candidates(session: Session, role: str, unit_id: int) -> list[User]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime
 from typing import Any
 
@@ -10,10 +11,10 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from ..db.models import Case, Task, User
-from ..domain.forms import FormValidationError, parse_form, validate_submission
+from ..domain.forms import Form, FormValidationError, parse_form, validate_submission
 from ..errors import Conflict, Forbidden, InvalidData, NotFound
 from .cases import CaseWork, require_running
-from .directory import holds_role, scopes, user_named
+from .directory import roles_held, scopes, user_named
 from .progress import DONE, OPEN, record
 from .runtime import Runtime
 
@@ -62,13 +63,16 @@ def _task(session: Session, task_id: int) -> Task:
     return task
 
 
-def _check_actor(session: Session, task: Task, user: User) -> None:
+def _check_actor(session: Session, task: Task, user: User) -> set[str]:
+    """Refuse unless ``user`` may act on the open task; returns the roles they hold there."""
     if task.status != OPEN:
         raise Conflict(f"task {task.id} is already {task.status}")
-    if not holds_role(session, user, task.role, task.unit_id):
+    held = roles_held(session, user, task.unit_id)
+    if task.role not in held:
         raise Forbidden(f"{user.username} does not hold the role {task.role!r} for task {task.id}")
     if task.claimed_by_id not in (None, user.id):
         raise Conflict(f"task {task.id} is claimed by {task.claimed_by.username}")
+    return held
 
 
 def claim(runtime: Runtime, task_id: int, username: str) -> None:
@@ -92,16 +96,21 @@ def unclaim(runtime: Runtime, task_id: int, username: str) -> None:
         record(session, task.case, runtime.clock.now(), username, "unclaim", f"Task released: {task.name}")
 
 
-def form_of(session: Session, task: Task):
-    source = task.case.process_version.assets["forms"][task.form_id]
-    return parse_form(source, f"forms/{task.form_id}.form")
+def form_of(session: Session, task: Task) -> Form:
+    """The task's form as deployed with the case's process version."""
+    return _parsed_form(task.case.process_version.assets["forms"][task.form_id], task.form_id)
+
+
+@lru_cache(maxsize=512)
+def _parsed_form(source: str, form_id: str) -> Form:
+    return parse_form(source, f"forms/{form_id}.form")
 
 
 def complete(runtime: Runtime, task_id: int, username: str, data: Mapping[str, Any]) -> TaskSummary | None:
     """Complete a task; returns the user's next open task in the same case, if any."""
     with runtime.transaction() as session:
         task, user = _task(session, task_id), user_named(session, username)
-        _check_actor(session, task, user)
+        held = _check_actor(session, task, user)
         case = task.case
         require_running(case)
         try:
@@ -113,11 +122,13 @@ def complete(runtime: Runtime, task_id: int, username: str, data: Mapping[str, A
         record(session, case, work.stepper.now, username, "task", f"Task completed: {task.name}", {"data": clean})
         task.status, task.completed_by_id, task.completed_at, task.submitted = DONE, user.id, work.stepper.now, clean
         work.step(case, instance, lambda i: i.complete_user_task(task.engine_task_id, clean), username)
-        session.flush()
-        return _next_for(session, user, case, runtime.clock.now())
+        return _next_for(session, user, held, case, runtime.clock.now())
 
 
-def _next_for(session: Session, user: User, case: Case, now: datetime) -> TaskSummary | None:
-    query = inbox_query(session, user).where(Task.case_id == case.id).limit(1)
-    task = session.scalar(query)
+def _next_for(session: Session, user: User, held: set[str], case: Case, now: datetime) -> TaskSummary | None:
+    """The user's next open task in the case (roles held in the case's unit)."""
+    task = session.scalar(select(Task).where(
+        Task.case_id == case.id, Task.status == OPEN, Task.role.in_(held),
+        or_(Task.claimed_by_id.is_(None), Task.claimed_by_id == user.id))
+        .order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(1))
     return _summary(task, now) if task else None
