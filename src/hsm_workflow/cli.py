@@ -225,13 +225,14 @@ def serve(host: str, port: int, no_scheduler: bool) -> None:
 
 
 @main.command()
-def scheduler() -> None:
-    """Fire due timers (run one or more of these beside the web app)."""
-    from .scheduler import run_forever
+@click.option("--until-idle", is_flag=True, help="sweep until nothing is due, then exit")
+def scheduler(until_idle: bool) -> None:
+    """Fire due timers and send reminders (several may run at once on one database)."""
+    from .scheduler import run_forever, run_until_idle
 
     runtime = _runtime()
     runtime.create_schema()
-    run_forever(runtime)
+    (run_until_idle if until_idle else run_forever)(runtime)
 
 
 @main.group()
@@ -258,3 +259,49 @@ def scenario_run(files: tuple[Path, ...]) -> None:
         workspace.close()
     if failed:
         raise HsmError(f"{failed} scenario(s) failed")
+
+
+@main.group()
+def calendar() -> None:
+    """The working-day calendar (bank holidays of England and Wales plus closure days)."""
+
+
+@calendar.command("add-working-days")
+@click.argument("start", type=click.DateTime(["%Y-%m-%d"]))
+@click.argument("days", type=int)
+def calendar_add(start, days: int) -> None:
+    from .services.calendar_admin import add_working_days
+
+    click.echo(add_working_days(_runtime(), start.date(), days).isoformat())
+
+
+@calendar.command("working-days")
+@click.argument("start", type=click.DateTime(["%Y-%m-%d"]))
+@click.argument("end", type=click.DateTime(["%Y-%m-%d"]))
+def calendar_count(start, end) -> None:
+    """Working days after START up to and including END."""
+    from .services.calendar_admin import working_days_between
+
+    click.echo(working_days_between(_runtime(), start.date(), end.date()))
+
+
+@calendar.command("closure")
+@click.argument("action", type=click.Choice(["add", "remove", "list"]))
+@click.argument("day", required=False, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--description", default="")
+def calendar_closure(action: str, day, description: str) -> None:
+    """Add, remove or list days the offices are closed."""
+    from .services import calendar_admin
+
+    runtime = _runtime()
+    if action == "list":
+        for closed, text in calendar_admin.closure_days(runtime):
+            click.echo(f"{closed.isoformat()}\t{text}")
+        return
+    if day is None:
+        raise HsmError(f"closure {action} needs a DATE")
+    if action == "add":
+        calendar_admin.add_closure_day(runtime, day.date(), description)
+    else:
+        calendar_admin.remove_closure_day(runtime, day.date())
+    click.echo(f"{day.date().isoformat()} {'added' if action == 'add' else 'removed'}")

@@ -6,6 +6,8 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from .mail import mailer_for
+from .services.notifications import deliver_outbox, queue_due_notifications
 from .services.runtime import Runtime
 from .services.timers import fire_all_due
 
@@ -14,9 +16,19 @@ SWEEP_SECONDS = 1.0
 
 
 def sweep(runtime: Runtime) -> None:
+    """One pass: fire due timers, queue reminders and escalations, send the outbox."""
     fired = fire_all_due(runtime)
-    if fired:
-        log.info("fired %d timers", fired)
+    queued = queue_due_notifications(runtime)
+    sent = deliver_outbox(runtime, mailer_for(runtime.settings))
+    if fired or queued or sent:
+        log.info("fired %d timers, queued %d notifications, sent %d", fired, queued, sent)
+
+
+def run_until_idle(runtime: Runtime) -> None:
+    """Sweep until nothing is due (catch-up at start, tests, cron-style use)."""
+    while fire_all_due(runtime) or queue_due_notifications(runtime):
+        pass
+    deliver_outbox(runtime, mailer_for(runtime.settings))
 
 
 def _configure(scheduler, runtime: Runtime) -> None:

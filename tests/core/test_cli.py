@@ -69,9 +69,9 @@ def test_validate_reports_each_problem_and_exits_1(cli, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == "broken.bpmn: Review: unknown role 'wizard'"
     good = cli("validate", FIXTURES / "processes")
-    assert good.exit_code == 0 and good.output.startswith("ok: 1 processes valid")
+    assert good.exit_code == 0 and good.output.startswith("ok: 2 processes valid (deadline_probe, review_loop)")
 
 
 def test_deploying_twice_reports_unchanged(cli):
     result = cli("deploy")
-    assert result.exit_code == 0 and result.output.strip() == "review_loop v1 unchanged"
+    assert result.exit_code == 0 and result.output.split() == ["deadline_probe", "v1", "unchanged", "review_loop", "v1", "unchanged"]

@@ -50,6 +50,17 @@ class HsmUserTaskParser(UserTaskParser):
         return extensions
 
 
+class PropertiesMixin:
+    """Reads ``camunda:properties`` on events too (the library reads them on tasks only)."""
+
+    def parse_extensions(self, node=None):
+        return CamundaTaskParser.parse_extensions(self, node)
+
+
+def _with_properties(parser_class):
+    return type(f"Hsm{parser_class.__name__}", (PropertiesMixin, parser_class), {})
+
+
 class ActionTask(ServiceTask):
     """A service task: completes at once; its ``extensions`` tell the runtime what to do."""
 
@@ -137,6 +148,8 @@ class HsmParser(CamundaParser):
 
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        **{tag: (_with_properties(parser), spec) for tag, (parser, spec) in CamundaParser.OVERRIDE_PARSER_CLASSES.items()
+           if tag.endswith("Event")},
         full_tag("userTask"): (HsmUserTaskParser, UserTask),
         full_tag("serviceTask"): (CamundaTaskParser, ActionTask),
     }

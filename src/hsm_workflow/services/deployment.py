@@ -5,6 +5,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -22,6 +23,7 @@ from .letters import template_problem
 from .runtime import Runtime
 
 CLOCK_VALUES = {"pause", "resume"}
+PROBE_INSTANT = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)  # "now" when timer expressions are checked
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def _check_process(process: ParsedProcess, library: Library, roles: set[str],
         _check_user_task(element, library, roles, problem)
     for element in process.of_kind("action"):
         _check_action(element, library, known_processes, problem)
-    functions = script_functions(WorkingCalendar(), lambda: None)
+    functions = script_functions(WorkingCalendar(), lambda: PROBE_INSTANT)
     for element in process.of_kind("timer"):
         reason = timer_problem(element.settings["expression"], element.settings["type"], functions)
         if reason:

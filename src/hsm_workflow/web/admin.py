@@ -1,0 +1,109 @@
+"""The administrators' console: find cases, see their timers and errors, and act on them
+(suspend, resume, terminate, retry, reassign, deliver a message), always with a reason."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from ..errors import HsmError, InvalidData, NotFound
+from ..services import admin
+from ..services.cases import RUNNING, SUSPENDED, TERMINATED
+from .auth import permission_required
+from .util import runtime_of, user
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+console = permission_required("may_administer")
+case_action = permission_required("may_administer", status=404)  # a case route: never confirm it exists
+STATUS_ACTIONS = {"suspend": (SUSPENDED, "suspended"), "resume": (RUNNING, "resumed"),
+                  "terminate": (TERMINATED, "terminated")}
+
+
+@bp.get("")
+@console
+def index():
+    args = request.args
+    page = admin.list_cases(runtime_of(), process_id=args.get("procedure") or None,
+                            status=args.get("status") if args.get("status") in admin.STATUSES else None,
+                            overdue=args.get("overdue") == "1", waiting=args.get("waiting") == "1",
+                            page=args.get("page", 1, type=int))
+    return render_template("admin/index.html", page=page, statuses=admin.STATUSES, args=args)
+
+
+def _case_page(reference: str, action: str | None = None, errors: dict | None = None, status: int = 200):
+    return render_template("admin/case.html", case=admin.admin_case(runtime_of(), reference),
+                           action=action, errors=errors or {}, values=request.form), status
+
+
+@bp.get("/cases/<reference>")
+@case_action
+def case(reference: str):
+    return _case_page(reference)
+
+
+def _act(reference: str, action: str, run, done: str):
+    """Run an action; a refusal comes back beside the form, other errors as a message."""
+    try:
+        run()
+    except InvalidData as error:
+        return _case_page(reference, action, error.errors, 422)
+    except NotFound:
+        raise
+    except HsmError as error:
+        flash(f"Nothing was changed: {error}", "error")
+    else:
+        flash(done)
+    return redirect(url_for("admin.case", reference=reference))
+
+
+@bp.post("/cases/<reference>/status")
+@case_action
+def set_status(reference: str):
+    action = request.form.get("action", "")
+    if action not in STATUS_ACTIONS:
+        return _case_page(reference, "status", {"action": ["Choose suspend, resume or terminate."]}, 422)
+    status, done = STATUS_ACTIONS[action]
+    return _act(reference, action, lambda: admin.set_status(
+        runtime_of(), reference, status, by=user().username, reason=request.form.get("reason", "")),
+        f"{reference} {done}.")
+
+
+@bp.post("/cases/<reference>/retry")
+@case_action
+def retry(reference: str):
+    return _act(reference, "retry", lambda: admin.retry(
+        runtime_of(), reference, by=user().username, reason=request.form.get("reason", "")),
+        f"{reference} is running again.")
+
+
+@bp.post("/cases/<reference>/tasks/<int:task_id>/reassign")
+@case_action
+def reassign(reference: str, task_id: int):
+    target = request.form.get("to", "")
+    return _act(reference, f"reassign-{task_id}", lambda: admin.reassign(
+        runtime_of(), reference, task_id, target, by=user().username, reason=request.form.get("reason", "")),
+        f"Task given to {target}.")
+
+
+def _payload(text: str) -> dict:
+    try:
+        payload = json.loads(text or "{}")
+    except json.JSONDecodeError as error:
+        raise InvalidData("not JSON", {"payload": [f"Not valid JSON: {error.msg} (line {error.lineno})."]})
+    if not isinstance(payload, dict):
+        raise InvalidData("not an object", {"payload": ['Give a JSON object, e.g. {"date": "2026-02-01"}.']})
+    return payload
+
+
+@bp.post("/cases/<reference>/message")
+@case_action
+def message(reference: str):
+    form = request.form
+    name = form.get("name", "").strip()
+
+    def run():
+        if not name:
+            raise InvalidData("no message name", {"name": ["Give the message name."]})
+        admin.deliver_message(runtime_of(), reference, name, _payload(form.get("payload", "")),
+                              by=user().username, reason=form.get("reason", ""))
+    return _act(reference, "message", run, f"Message {name} delivered to {reference}.")
