@@ -232,7 +232,10 @@ def scheduler(until_idle: bool) -> None:
 
     runtime = _runtime()
     runtime.create_schema()
-    (run_until_idle if until_idle else run_forever)(runtime)
+    if until_idle:
+        click.echo(f"fired {run_until_idle(runtime)} timers")
+    else:
+        run_forever(runtime)
 
 
 @main.group()

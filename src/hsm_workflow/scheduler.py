@@ -6,6 +6,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from .errors import Conflict
 from .mail import mailer_for
 from .services.notifications import deliver_outbox, queue_due_notifications
 from .services.runtime import Runtime
@@ -16,7 +17,17 @@ SWEEP_SECONDS = 1.0
 
 
 def sweep(runtime: Runtime) -> None:
-    """One pass: fire due timers, queue reminders and escalations, send the outbox."""
+    """One pass: fire due timers, queue reminders and escalations, send the outbox.
+
+    A lost race with another scheduler (:class:`Conflict`) is left for the next pass.
+    """
+    try:
+        _sweep(runtime)
+    except Conflict as error:
+        log.info("sweep deferred: %s", error)
+
+
+def _sweep(runtime: Runtime) -> None:
     fired = fire_all_due(runtime)
     queued = queue_due_notifications(runtime)
     sent = deliver_outbox(runtime, mailer_for(runtime.settings))
@@ -24,11 +35,19 @@ def sweep(runtime: Runtime) -> None:
         log.info("fired %d timers, queued %d notifications, sent %d", fired, queued, sent)
 
 
-def run_until_idle(runtime: Runtime) -> None:
-    """Sweep until nothing is due (catch-up at start, tests, cron-style use)."""
-    while fire_all_due(runtime) or queue_due_notifications(runtime):
-        pass
+def run_until_idle(runtime: Runtime) -> int:
+    """Sweep until nothing is due (catch-up at start, tests, cron-style use); timers fired."""
+    total = 0
+    while True:
+        try:
+            fired = fire_all_due(runtime)
+            total += fired
+            if not fired and not queue_due_notifications(runtime):
+                break
+        except Conflict as error:
+            log.info("retrying after a lost race: %s", error)
     deliver_outbox(runtime, mailer_for(runtime.settings))
+    return total
 
 
 def _configure(scheduler, runtime: Runtime) -> None:

@@ -56,9 +56,12 @@ def queue_due_notifications(runtime: Runtime, limit: int = 200) -> int:
         for kind, moment, roles_of in ((REMINDER, Task.remind_at, lambda t: [t.role]),
                                        (ESCALATION, Task.due_at, lambda t: t.escalate_to.split() or [t.role])):
             already = exists().where(Notification.task_id == Task.id, Notification.kind == kind)
-            rows = session.scalars(select(Task).join(Case).where(
+            query = select(Task).join(Case).where(
                 Task.status == OPEN, Case.status == "running", moment.is_not(None), moment <= now,
-                ~already).limit(limit)).all()
+                ~already).order_by(Task.id).limit(limit)
+            if session.bind.dialect.name == "postgresql":  # several schedulers: each task decided by one
+                query = query.with_for_update(skip_locked=True, of=Task)
+            rows = session.scalars(query).all()
             for task in rows:
                 queued += _queue(session, runtime, task, kind, _recipients(session, task, roles_of(task)))
     return queued

@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from ..config import Settings
 from ..services.cases import count_cases
 from ..services.runtime import Runtime
-from . import admin, api, auth, cases, errors, inbox, oidc, processes
+from . import admin, api, auth, cases, errors, filters, inbox, oidc, processes
 from .util import runtime_of
 
 csrf = CSRFProtect()
@@ -53,6 +53,7 @@ def create_app(runtime: Runtime | None = None, config: Mapping[str, Any] | None 
         app.register_blueprint(blueprint)
     oidc.init_app(app)
     errors.init_app(app)
+    filters.init_app(app)
     app.context_processor(lambda: {"oidc_enabled": "oidc" in app.blueprints})
 
     @app.get("/health")
