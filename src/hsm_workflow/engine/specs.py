@@ -76,32 +76,34 @@ def _evaluate(my_task, expression):
     return my_task.workflow.script_engine.evaluate(my_task, expression)
 
 
+def _has_fired(my_task, first_due) -> bool:
+    """Fix the due instant the first time the timer is reached, then compare with the clock."""
+    value = my_task._get_internal_data("event_value")
+    if value is None:
+        value = first_due().isoformat()
+        my_task._set_internal_data(event_value=value)
+    if datetime.fromisoformat(value) <= _now(my_task):
+        my_task._set_internal_data(event_fired=True)
+    return my_task._get_internal_data("event_fired", False)
+
+
 class ClockedTimeDate(TimeDateEventDefinition):
     """A timer at a date/time; naive values are read in Europe/London."""
 
     def has_fired(self, my_task):
-        value = my_task._get_internal_data("event_value")
-        if value is None:
-            value = parse_instant(_evaluate(my_task, self.expression)).isoformat()
-            my_task._set_internal_data(event_value=value)
-        if datetime.fromisoformat(value) <= _now(my_task):
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
+        return _has_fired(my_task, lambda: parse_instant(_evaluate(my_task, self.expression)))
 
 
 class ClockedDuration(DurationTimerEventDefinition):
     """A timer a duration after the moment it is reached."""
 
     def has_fired(self, my_task):
-        value = my_task._get_internal_data("event_value")
-        if value is None:
+        def first_due():
             parsed = TimerEventDefinition.parse_iso_duration(_evaluate(my_task, self.expression))
             start = _now(my_task)
-            value = (start + TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()
-            my_task._set_internal_data(event_value=value)
-        if datetime.fromisoformat(value) <= _now(my_task):
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
+            return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
+
+        return _has_fired(my_task, first_due)
 
 
 class ClockedCycle(CycleTimerEventDefinition):

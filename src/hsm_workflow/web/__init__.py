@@ -43,6 +43,7 @@ def create_app(runtime: Runtime | None = None, config: Mapping[str, Any] | None 
     """The app for ``runtime``; ``config`` overrides settings read from the environment."""
     runtime = runtime or Runtime(Settings.from_env())
     app = Flask(__name__)
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     app.config.from_mapping(_config_from_env(runtime.settings))
     app.config.update(config or {})
     app.extensions["hsm_runtime"] = runtime

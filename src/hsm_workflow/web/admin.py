@@ -63,7 +63,7 @@ def set_status(reference: str):
     if action not in STATUS_ACTIONS:
         return _case_page(reference, "status", {"action": ["Choose suspend, resume or terminate."]}, 422)
     status, done = STATUS_ACTIONS[action]
-    return _act(reference, action, lambda: admin.set_status(
+    return _act(reference, "status", lambda: admin.set_status(
         runtime_of(), reference, status, by=user().username, reason=request.form.get("reason", "")),
         f"{reference} {done}.")
 
