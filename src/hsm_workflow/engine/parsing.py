@@ -129,14 +129,19 @@ def _build(parser: HsmParser, process_id: str, file_name: str, data: bytes) -> P
     subprocess_specs = parser.get_subprocess_specs(process_id)
     for each in (spec, *subprocess_specs.values()):
         use_clocked_timers(each)
-    own_specs = [spec] + [s for name, s in subprocess_specs.items()
-                          if parser.process_parsers.get(name) is None]
+    own_specs = [spec] + [s for name, s in subprocess_specs.items() if _embedded_in(parser, name, file_name)]
     process = ParsedProcess(process_id, spec.description or process_id, file_name, data,
                             spec_to_json(spec, subprocess_specs))
     for each in own_specs:
         for task_spec in each.task_specs.values():
             _describe(process, task_spec)
     return process
+
+
+def _embedded_in(parser: HsmParser, name: str, file_name: str) -> bool:
+    """Whether ``name`` is a sub-process drawn inside this file (not a called process)."""
+    sub = parser.process_parsers.get(name)
+    return sub is not None and sub.filename == file_name and not sub.node.tag.endswith("}process")
 
 
 def _describe(process: ParsedProcess, task_spec) -> None:

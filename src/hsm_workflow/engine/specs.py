@@ -38,7 +38,23 @@ USER_TASK_ATTRIBUTES = {
 }
 
 
-class HsmUserTaskParser(UserTaskParser):
+class PropertiesMixin:
+    """Reads an element's own ``camunda:properties`` into ``extensions``, on events too.
+
+    The library reads them on tasks only, and with a descendant search that hands a
+    sub-process every property of the elements inside it.
+    """
+
+    def parse_extensions(self, node=None):
+        return {prop.get("name"): prop.get("value") for prop in
+                self.xpath("./bpmn:extensionElements/camunda:properties/camunda:property")}
+
+
+def _with_properties(parser_class):
+    return type(f"Hsm{parser_class.__name__}", (PropertiesMixin, parser_class), {})
+
+
+class HsmUserTaskParser(PropertiesMixin, UserTaskParser):
     """Reads the Camunda assignment attributes a modeller's properties panel edits."""
 
     def parse_extensions(self, node=None):
@@ -48,17 +64,6 @@ class HsmUserTaskParser(UserTaskParser):
             if value is not None:
                 extensions[key] = value.strip()
         return extensions
-
-
-class PropertiesMixin:
-    """Reads ``camunda:properties`` on events too (the library reads them on tasks only)."""
-
-    def parse_extensions(self, node=None):
-        return CamundaTaskParser.parse_extensions(self, node)
-
-
-def _with_properties(parser_class):
-    return type(f"Hsm{parser_class.__name__}", (PropertiesMixin, parser_class), {})
 
 
 class ActionTask(ServiceTask):
@@ -149,11 +154,9 @@ class HsmParser(CamundaParser):
     """Camunda parser with hsm-workflow's user tasks, action tasks and clocked timers."""
 
     OVERRIDE_PARSER_CLASSES = {
-        **CamundaParser.OVERRIDE_PARSER_CLASSES,
-        **{tag: (_with_properties(parser), spec) for tag, (parser, spec) in CamundaParser.OVERRIDE_PARSER_CLASSES.items()
-           if tag.endswith("Event")},
+        **{tag: (_with_properties(parser), spec) for tag, (parser, spec) in CamundaParser.OVERRIDE_PARSER_CLASSES.items()},
         full_tag("userTask"): (HsmUserTaskParser, UserTask),
-        full_tag("serviceTask"): (CamundaTaskParser, ActionTask),
+        full_tag("serviceTask"): (_with_properties(CamundaTaskParser), ActionTask),
     }
 
 
