@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed web-assets
 
 -include mk/*.mk
 
@@ -25,7 +25,7 @@ run: install
 	$(HSM) init --demo
 	$(HSM) serve --host $(HOST) --port $(PORT)
 
-test: install
+test: install chromium
 	$(PY) -m pytest -q -n 2
 
 bench: install

@@ -8,7 +8,7 @@ found, never as forbidden, so a guessed reference or task number reveals nothing
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -164,14 +164,15 @@ def inbox(runtime: Runtime, username: str, *, process_id: str | None = None, ove
         if overdue_only:
             query = query.where(Task.due_at <= now)
         total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-        rows = session.execute(query.add_columns(Case.reference, Case.process_version_id).limit(limit)).all()
+        rows = session.execute(query.with_only_columns(
+            Task.id, Case.reference, Case.process_version_id, Task.name, Task.role, Task.due_on, Task.due_at,
+            Task.claimed_by_id, maintain_column_froms=True).limit(limit))
         names, soon = _procedure_names(session), _soon_limit(session, now)
         items = []
-        for task, reference, version_id in rows:
-            overdue = bool(task.due_at and task.due_at <= now)
-            items.append(InboxItem(task.id, reference, names[version_id], task.name, task.role, task.due_on, overdue,
-                                   bool(task.due_on and not overdue and task.due_on <= soon),
-                                   task.claimed_by_id == user.id))
+        for task_id, reference, version_id, name, role, due_on, due_at, claimed_by_id in rows:
+            overdue = bool(due_at and due_at <= now)
+            items.append(InboxItem(task_id, reference, names[version_id], name, role, due_on, overdue,
+                                   bool(due_on and not overdue and due_on <= soon), claimed_by_id == user.id))
         return Inbox(items, total, procedures(session))
 
 
@@ -206,7 +207,7 @@ def task_view(runtime: Runtime, username: str, task_id: int) -> TaskView:
         case = task.case
         is_open = task.status == OPEN and case.status == cases.RUNNING
         holder = is_open and holds_role(session, user, task.role, task.unit_id)
-        mine_or_free = task.claimed_by_id in (None, user.id)
+        may_complete = holder and task.claimed_by_id in (None, user.id)
         return TaskView(
             id=task.id, name=task.name, instructions=task.instructions, status=task.status, case=case.reference,
             case_status=case.status, procedure=_procedure_names(session)[case.process_version_id], role=task.role,
@@ -214,7 +215,7 @@ def task_view(runtime: Runtime, username: str, task_id: int) -> TaskView:
             claimed_by=task.claimed_by.username if task.claimed_by else None,
             completed_by=task.completed_by.username if task.completed_by else None, submitted=task.submitted,
             may_claim=holder and task.claimed_by_id is None, may_unclaim=is_open and task.claimed_by_id == user.id,
-            may_complete=holder and mine_or_free, form=tasks.form_of(session, task) if holder and mine_or_free else None)
+            may_complete=may_complete, form=tasks.form_of(session, task) if may_complete else None)
 
 
 def _check_task(runtime: Runtime, username: str, task_id: int) -> None:
@@ -297,7 +298,7 @@ def case_view(runtime: Runtime, username: str, reference: str) -> CaseView:
         view = dict(procedure=names[case.process_version_id], parent_visible=parent_visible,
                     linked=_linked(session, user, case, names), holders=holders,
                     completed_elements=done, current_elements=current)
-    return CaseView(file=cases.case_file(runtime, reference), **view)
+    return CaseView(file=case_file(runtime, username, reference), **view)
 
 
 def case_diagram(runtime: Runtime, username: str, reference: str) -> bytes:
@@ -347,8 +348,14 @@ def check_case(runtime: Runtime, username: str, reference: str) -> None:
 
 
 def case_file(runtime: Runtime, username: str, reference: str) -> cases.CaseFile:
-    check_case(runtime, username, reference)
-    return cases.case_file(runtime, reference)
+    """The file of a case the user may see, listing only the linked cases they may see too."""
+    with runtime.reading() as session:
+        user = user_named(session, username)
+        case = visible_case(session, user, reference)
+        children = set(session.scalars(_visible(select(Case.reference).where(Case.parent_case_id == case.id),
+                                                session, user)))
+    file = cases.case_file(runtime, reference)
+    return replace(file, linked=[summary for summary in file.linked if summary.reference in children])
 
 
 def start_case(runtime: Runtime, username: str, process_id: str, variables: Mapping[str, Any], *,

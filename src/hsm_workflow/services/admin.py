@@ -12,14 +12,14 @@ from sqlalchemy.orm import Session
 
 from ..db.models import Case, ProcessVersion, Task, Timer, Unit
 from ..errors import Conflict, InvalidData, NotFound
-from .access import procedures
 from . import cases
-from .cases import ERROR, RUNNING, CaseWork, case_by_reference
+from .access import procedures
+from .cases import COMPLETED, ERROR, RUNNING, SUSPENDED, TERMINATED, CaseWork, case_by_reference
 from .directory import candidates
 from .progress import OPEN, PENDING, Stepper, record
 from .runtime import Runtime
 
-STATUSES = ("running", "completed", "suspended", "terminated", "error")
+STATUSES = (RUNNING, COMPLETED, SUSPENDED, TERMINATED, ERROR)
 PAGE_SIZE = 50
 
 
@@ -112,8 +112,8 @@ def _waiting_messages(runtime: Runtime, session: Session, case: Case) -> list[st
 def admin_case(runtime: Runtime, reference: str) -> AdminCase:
     with runtime.reading() as session:
         case = case_by_reference(session, reference)
-        timers = list(session.execute(select(Timer.name, Timer.due_at).where(
-            Timer.case_id == case.id, Timer.status == PENDING).order_by(Timer.due_at)).tuples())
+        timers = [(name, due_at) for name, due_at in session.execute(select(Timer.name, Timer.due_at).where(
+            Timer.case_id == case.id, Timer.status == PENDING).order_by(Timer.due_at))]
         open_tasks = [OpenTask(t.id, t.name, t.role, t.due_on, t.claimed_by.username if t.claimed_by else None,
                                [(u.username, u.display_name) for u in candidates(session, t.role, t.unit_id)])
                       for t in session.scalars(select(Task).where(Task.case_id == case.id, Task.status == OPEN)

@@ -89,7 +89,7 @@ def _payload(text: str) -> dict:
     try:
         payload = json.loads(text or "{}")
     except json.JSONDecodeError as error:
-        raise InvalidData("not JSON", {"payload": [f"Not valid JSON: {error.msg} (line {error.lineno})."]})
+        raise InvalidData("not JSON", {"payload": [f"Not valid JSON: {error.msg} (line {error.lineno})."]}) from None
     if not isinstance(payload, dict):
         raise InvalidData("not an object", {"payload": ['Give a JSON object, e.g. {"date": "2026-02-01"}.']})
     return payload

@@ -14,7 +14,7 @@ bp = Blueprint("auth", __name__)
 
 @bp.before_app_request
 def load_user() -> None:
-    username = session.get("user")
+    username = session.get("user") if request.endpoint != "static" else None
     g.user = access.principal(runtime_of(), username) if username else None
 
 

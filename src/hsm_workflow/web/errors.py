@@ -17,11 +17,14 @@ def status_of(error: HsmError) -> int:
     return next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
 
 
+NOT_HERE = "There is nothing here, or you do not have access to it."
+
+
 def _answer(status: int, message: str, fields: dict | None = None):
     if request.blueprint == "api" or request.path.startswith("/api/"):
         return jsonify(error=message, fields=fields or {}), status
     return render_template("errors/error.html", status=status, title=TITLES.get(status, "Error"),
-                           message=message), status
+                           message=NOT_HERE if status == 404 else message), status
 
 
 def init_app(app: Flask) -> None:
@@ -37,6 +40,5 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        messages = {404: "There is nothing here, or you do not have access to it.",
-                    403: "Your account is not allowed to use this page."}
+        messages = {403: "Your account is not allowed to use this page."}
         return _answer(error.code or 500, messages.get(error.code, error.description))

@@ -2,6 +2,7 @@
 HSM_OIDC_CLIENT_SECRET are set. The ``preferred_username`` claim names the local user."""
 from __future__ import annotations
 
+from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, url_for
 
@@ -36,16 +37,22 @@ def start():
     return _client().authorize_redirect(url_for("oidc.callback", _external=True))
 
 
+def _refused(message: str, status: int):
+    return render_template("auth/login.html", next=url_for("inbox.index"), error=message), status
+
+
 @bp.get("/callback")
 def callback():
-    token = _client().authorize_access_token()
+    try:
+        token = _client().authorize_access_token()
+    except OAuthError as error:
+        return _refused(f"Signing in with your institution account did not work ({error.error}). Try again.", 401)
     claims = token.get("userinfo") or _client().userinfo(token=token)
     username = claims.get("preferred_username") or ""
     principal = access.principal(runtime_of(), username) if username else None
     if principal is None:
-        return render_template("auth/login.html", next=url_for("inbox.index"),
-                               error="Your sign-in worked, but there is no account here for you. "
-                                     "Ask an administrator to add one."), 403
+        return _refused("Your sign-in worked, but there is no account here for you. Ask an administrator to add one.",
+                        403)
     sign_in(principal, "oidc")
     flash(f"Signed in as {principal.display_name}.")
     return redirect(url_for("inbox.index"))

@@ -32,7 +32,7 @@ def upload():
     names = [secure_filename(f.filename) for f in uploads]
     if not uploads or not all(name.endswith(".bpmn") for name in names):
         return _index(upload_error="Choose one or more .bpmn files.", status=422)
-    files = {name: upload.read() for name, upload in zip(names, uploads)}
+    files = {name: upload.read() for name, upload in zip(names, uploads, strict=True)}
     try:
         results = deployment.deploy(runtime_of(), files, by=user().username)
     except DeploymentRefused as refused:

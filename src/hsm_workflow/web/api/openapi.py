@@ -155,7 +155,8 @@ DOCUMENT: dict[str, Any] = {
             "post": {"summary": "Release a task you claimed", "operationId": "unclaimTask", "tags": ["tasks"],
                      "parameters": [TASK_ID],
                      "responses": {**_ok("Released", {"type": "object", "properties": {
-                         "task": {"type": "integer"}, "claimed_by": NULLABLE_STRING}}), **_errors("400", "404", "409")}},
+                         "task": {"type": "integer"}, "claimed_by": NULLABLE_STRING}}),
+                         **_errors("400", "404", "409")}},
         },
         "/tasks/{task_id}/complete": {
             "post": {"summary": "Complete a task with its form's data", "operationId": "completeTask",

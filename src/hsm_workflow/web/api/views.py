@@ -7,7 +7,7 @@ from ...errors import Forbidden
 from ...services import access, admin
 from ...services.cases import RUNNING, SUSPENDED, TERMINATED
 from ..util import runtime_of, user
-from . import bp, body, load, schemas
+from . import body, bp, load, schemas
 from .openapi import DOCUMENT
 
 
