@@ -34,7 +34,7 @@ def working_calendar(session: Session) -> WorkingCalendar:
 
 def process_engine(runtime: Runtime, calendar: WorkingCalendar) -> ProcessEngine:
     now = runtime.clock.now
-    return ProcessEngine(script_functions(calendar, now), now, runtime.specs)
+    return ProcessEngine(script_functions(calendar, now), now)
 
 
 def record(session: Session, case: Case, at: datetime, actor: str, kind: str, summary: str,
@@ -54,11 +54,10 @@ class Stepper:
         self.now = runtime.clock.now()
 
     def new_instance(self, version: ProcessVersion) -> ProcessInstance:
-        return self.engine.new_instance(version.id, lambda: version.spec_json)
+        return self.engine.new_instance(version.spec_json)
 
     def load(self, case: Case) -> ProcessInstance:
-        version = case.process_version
-        return self.engine.load(version.id, lambda: version.spec_json, case.engine_state)
+        return self.engine.load(case.process_version.spec_json, case.engine_state)
 
     def advance(self, case: Case, instance: ProcessInstance, action: Callable[[ProcessInstance], Effects],
                 actor: str, on_linked_start: Callable[[Case, str, dict], None]) -> Effects:

@@ -1,4 +1,4 @@
-"""The service layer's shared parts: settings, clock, database and spec cache."""
+"""The service layer's shared parts: settings, clock and database."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -12,7 +12,6 @@ from ..clock import Clock, SystemClock
 from ..config import Settings
 from ..db.schema import upgrade
 from ..db.session import make_engine, session_factory
-from ..engine.runtime import SpecCache
 from ..errors import Conflict
 
 
@@ -24,7 +23,6 @@ class Runtime:
         self.clock = clock or SystemClock()
         self.database = make_engine(settings.database_url)
         self._sessions = session_factory(self.database)
-        self.specs = SpecCache()
 
     def create_schema(self) -> None:
         upgrade(self.database)
