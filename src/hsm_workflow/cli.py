@@ -82,7 +82,7 @@ def init(demo: bool) -> None:
     if demo:
         from .services.demo_cases import seed_cases
         made = seed_cases(runtime)
-        click.echo(f"demo: {made} demo cases created" if made else "demo: demo cases already present")
+        click.echo(f"demo: {made} demo cases created" if made else "demo: cases already present, none added")
         click.echo("demo: sign in as 'admin' or a role name (e.g. 'senior_tutor') with password 'demo'")
 
 
@@ -308,3 +308,17 @@ def calendar_closure(action: str, day, description: str) -> None:
     else:
         calendar_admin.remove_closure_day(runtime, day.date())
     click.echo(f"{day.date().isoformat()} {'added' if action == 'add' else 'removed'}")
+
+
+@main.group()
+def token() -> None:
+    """API tokens for integrations."""
+
+
+@token.command("create")
+@click.argument("username")
+def token_create(username: str) -> None:
+    """Create an API token for USERNAME and print it (it is shown only once)."""
+    from .services.tokens import create_token
+
+    click.echo(create_token(_runtime(), username))

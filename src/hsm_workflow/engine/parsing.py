@@ -6,6 +6,7 @@ non-networking lxml parser before SpiffWorkflow sees it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import product
 from dataclasses import dataclass, field
 
 import defusedxml.ElementTree as safe_tree
@@ -173,25 +174,35 @@ def _timer_type(definition: TimerEventDefinition) -> str:
     return "date"
 
 
-PROBE_DATE = "2026-01-05"
+PROBE_VALUES = ("2026-01-05", 0)  # timers read dates and counts
+MAX_PROBED_NAMES = 4
 
 
 def timer_problem(expression: str, kind: str, functions: Mapping) -> str | None:
     """Why a timer expression would not give a valid date, duration or cycle, if it would not.
 
-    Variables the expression reads are unknown at deploy time: each is given a sample
-    date, the usual type of a timer's input.
+    The variables it reads are unknown at deploy time: each is tried as a sample date and
+    as a count (the usual inputs of a timer); one combination that works is enough.
     """
     try:
-        names = compile_restricted_eval(expression.strip()).used_names
-        probe = {name: PROBE_DATE for name in names if name not in functions}
-        value = SandboxEnvironment(functions).evaluate(expression, probe)
-        if kind == "date":
-            parse_instant(value)
-        elif kind == "duration":
-            TimerEventDefinition.parse_iso_duration(value)
-        else:
-            TimerEventDefinition.parse_iso_recurring_interval(value)
-    except Exception as error:  # any failure is the process owner's to fix: report it
-        return f"timer expression {expression!r} does not give a valid {kind}: {error}"
-    return None
+        names = sorted(n for n in compile_restricted_eval(expression.strip()).used_names if n not in functions)
+    except SyntaxError as error:
+        return f"timer expression {expression!r} is not valid Python: {error}"
+    first_error = None
+    for values in product(PROBE_VALUES, repeat=min(len(names), MAX_PROBED_NAMES)):
+        probe = dict(zip(names, values)) | {n: PROBE_VALUES[0] for n in names[MAX_PROBED_NAMES:]}
+        try:
+            _check_timer_value(SandboxEnvironment(functions).evaluate(expression, probe), kind)
+            return None
+        except Exception as error:  # any failure is the process owner's to fix: report it
+            first_error = first_error or error
+    return f"timer expression {expression!r} does not give a valid {kind}: {first_error}"
+
+
+def _check_timer_value(value, kind: str) -> None:
+    if kind == "date":
+        parse_instant(value)
+    elif kind == "duration":
+        TimerEventDefinition.parse_iso_duration(value)
+    else:
+        TimerEventDefinition.parse_iso_recurring_interval(value)
