@@ -53,7 +53,7 @@ class ScenarioRun:
 
     # --- steps ----------------------------------------------------------------------
     def start(self, step: dict) -> None:
-        summary = cases.start_case(self.runtime, step["start"], step.get("data") or {}, by="scenario",
+        summary = cases.start_case(self.runtime, step["start"], _plain(step.get("data") or {}), by="scenario",
                                    unit=step.get("unit", self.unit))
         self.main = self.main or summary.reference
         self.current = summary.reference
@@ -61,10 +61,11 @@ class ScenarioRun:
     def complete(self, step: dict) -> None:
         task_id, role, unit_id = self._open_task(step["complete"])
         user = self._holder(step.get("as", role), unit_id)
-        tasks.complete(self.runtime, task_id, user, step.get("data") or {})
+        tasks.complete(self.runtime, task_id, user, _plain(step.get("data") or {}))
 
     def message(self, step: dict) -> None:
-        cases.deliver_message(self.runtime, self._case(), step["message"], step.get("data") or {}, by="scenario")
+        cases.deliver_message(self.runtime, self._case(), step["message"], _plain(step.get("data") or {}),
+                              by="scenario")
 
     def advance(self, step: dict) -> None:
         target = self._target(step["advance"])
@@ -171,6 +172,15 @@ class ScenarioRun:
         with self.runtime.reading() as session:
             day = working_calendar(session).add_working_days(local_date(now), amount)
         return parse_instant(datetime.combine(day, now.astimezone(LONDON).time().replace(tzinfo=None)))
+
+
+def _plain(value: Any) -> Any:
+    """YAML reads unquoted dates as dates: give the runtime the ISO strings a form would."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def _same(what: str, expected: Any, actual: Any) -> None:

@@ -26,3 +26,20 @@ def test_five_hundred_reviews_keep_state_bounded(runtime):
     file = cases.case_file(runtime, reference)
     assert file.summary.status == "running"
     assert sum(1 for e in file.events if e["summary"] == "Task completed: Review the measure") == 500
+
+
+def test_a_finished_side_branch_does_not_stop_pruning(runtime, clock):
+    from datetime import timedelta
+    from hsm_workflow.services.timers import fire_all_due
+
+    deployment.deploy(runtime, deployment.read_bpmn([FIXTURES / "processes"]), by="tester")
+    reference = cases.start_case(runtime, "review_loop", {"student": "A"}, by="caseworker").reference
+    clock.advance(timedelta(days=22))
+    assert fire_all_due(runtime) == 1  # the boundary branch runs to its end event beside the review
+    sizes = []
+    for n in range(300):
+        [task] = tasks.list_tasks(runtime, "master")
+        tasks.complete(runtime, task.id, "master", {"decision": "extend"})
+        if n in (10, 299):
+            sizes.append(state_size(runtime, reference))
+    assert sizes[1] <= sizes[0] * 1.1, sizes

@@ -9,6 +9,7 @@ join spans the cut, which holds because the ancestor of every open task is kept.
 """
 from __future__ import annotations
 
+from SpiffWorkflow.bpmn.specs.control import _EndJoin
 from SpiffWorkflow.util.task import TaskState
 
 
@@ -47,9 +48,18 @@ def prune(workflow) -> int:
     return removed
 
 
+def _is_end_placeholder(task) -> bool:
+    """An end join left waiting under a finished branch (and the End predicted below it):
+    it only stands for the process end, so it must not pin the cut."""
+    def waiting_end_join(t):
+        return t is not None and isinstance(t.task_spec, _EndJoin) and t.state == TaskState.WAITING
+    return waiting_end_join(task) or waiting_end_join(task.parent)
+
+
 def _prune_one(workflow) -> int:
     root = workflow.task_tree
-    unfinished = [t for t in workflow.tasks.values() if t.has_state(TaskState.NOT_FINISHED_MASK)]
+    unfinished = [t for t in workflow.tasks.values()
+                  if t.has_state(TaskState.NOT_FINISHED_MASK) and not _is_end_placeholder(t)]
     if not unfinished:
         return 0
     ancestor = _lowest_common_ancestor(unfinished)
