@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from .clock import VirtualClock
 from .config import Settings
-from .db.models import Case, Letter, Task, Timer
+from .db.models import Case, Task, Timer
 from .domain.calendar import LONDON, local_date, parse_instant
 from .errors import HsmError
 from .services import cases, deployment, tasks

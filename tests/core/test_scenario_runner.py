@@ -1,7 +1,6 @@
 """The scenario runner passes a faithful scenario and names the step that differs."""
 from __future__ import annotations
 
-from dataclasses import replace
 
 import pytest
 
