@@ -79,13 +79,15 @@ def _all_tasks(workflow: BpmnWorkflow):
 
 
 def _step_of(task) -> CompletedStep:
+    """A finished step; its variables are copied only where an extension will read them."""
     spec = task.task_spec
+    extensions = dict(getattr(spec, "extensions", {}) or {})
     return CompletedStep(
         element_id=spec.bpmn_id or spec.name,
         name=spec.bpmn_name or spec.bpmn_id or spec.name,
         kind=type(spec).__name__,
-        extensions=dict(getattr(spec, "extensions", {}) or {}),
-        variables=dict(task.data),
+        extensions=extensions,
+        variables=dict(task.data) if extensions else {},
     )
 
 

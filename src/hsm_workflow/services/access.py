@@ -215,7 +215,7 @@ def task_view(runtime: Runtime, username: str, task_id: int) -> TaskView:
             claimed_by=task.claimed_by.username if task.claimed_by else None,
             completed_by=task.completed_by.username if task.completed_by else None, submitted=task.submitted,
             may_claim=holder and task.claimed_by_id is None, may_unclaim=is_open and task.claimed_by_id == user.id,
-            may_complete=may_complete, form=tasks.form_of(session, task) if may_complete else None)
+            may_complete=may_complete, form=tasks.form_of(task) if may_complete else None)
 
 
 def _check_task(runtime: Runtime, username: str, task_id: int) -> None:

@@ -14,19 +14,13 @@ from ..db.models import Case, ProcessVersion, Task, Timer, Unit
 from ..errors import Conflict, InvalidData, NotFound
 from . import cases
 from .access import procedures
-from .cases import COMPLETED, ERROR, RUNNING, SUSPENDED, TERMINATED, CaseWork, case_by_reference
+from .cases import COMPLETED, ERROR, RUNNING, SUSPENDED, TERMINATED, CaseWork, case_by_reference, require_reason
 from .directory import candidates
 from .progress import OPEN, PENDING, Stepper, record
 from .runtime import Runtime
 
 STATUSES = (RUNNING, COMPLETED, SUSPENDED, TERMINATED, ERROR)
 PAGE_SIZE = 50
-
-
-def _require_reason(reason: str) -> str:
-    if not reason or not reason.strip():
-        raise InvalidData("a reason is required", {"reason": ["Give a reason: it is kept in the case's record."]})
-    return reason.strip()
 
 
 # --- finding cases ------------------------------------------------------------------------
@@ -126,7 +120,7 @@ def admin_case(runtime: Runtime, reference: str) -> AdminCase:
 # --- actions (each with a reason that goes into the case's record) -----------------------
 def set_status(runtime: Runtime, reference: str, status: str, *, by: str, reason: str) -> None:
     """Suspend, resume or terminate a case."""
-    cases.set_status(runtime, reference, status, by=by, reason=_require_reason(reason))
+    cases.set_status(runtime, reference, status, by=by, reason=reason)
 
 
 def retry(runtime: Runtime, reference: str, *, by: str, reason: str) -> int:
@@ -134,7 +128,7 @@ def retry(runtime: Runtime, reference: str, *, by: str, reason: str) -> int:
 
     If the step fails again nothing changes: the case stays in error. Returns timers fired.
     """
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     with runtime.transaction() as session:
         case = case_by_reference(session, reference)
         if case.status != ERROR:
@@ -147,7 +141,7 @@ def retry(runtime: Runtime, reference: str, *, by: str, reason: str) -> int:
 
 def reassign(runtime: Runtime, reference: str, task_id: int, to: str, *, by: str, reason: str) -> None:
     """Give an open task of the case to another holder of its role."""
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     with runtime.transaction() as session:
         task = session.get(Task, task_id)
         if task is None or task.case.reference != reference:
@@ -167,7 +161,7 @@ def reassign(runtime: Runtime, reference: str, task_id: int, to: str, *, by: str
 def deliver_message(runtime: Runtime, reference: str, name: str, payload: Mapping[str, Any], *, by: str,
                     reason: str) -> None:
     """Deliver a message on someone's behalf (e.g. a party's withdrawal received by email)."""
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     with runtime.transaction() as session:
         case = case_by_reference(session, reference)
         work = CaseWork(runtime, session)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..db.models import Case, CaseEvent, Letter, ProcessVersion, Sequence, Task, Timer
-from ..errors import Conflict, HsmError, NotFound
+from ..errors import Conflict, InvalidData, NotFound
 from .directory import unit_coded
 from .progress import OPEN, PENDING, Stepper, record
 from .runtime import Runtime
@@ -142,6 +142,13 @@ class CaseWork:
         return len(due)
 
 
+def require_reason(reason: str) -> str:
+    """Administrative actions must say why: the reason goes into the case's record."""
+    if not reason or not reason.strip():
+        raise InvalidData("a reason is required", {"reason": ["Give a reason: it is kept in the case's record."]})
+    return reason.strip()
+
+
 def require_running(case: Case) -> None:
     if case.status != RUNNING:
         raise Conflict(f"{case.reference} is {case.status}; only a running case can do this")
@@ -168,8 +175,7 @@ def fire_due_timers(runtime: Runtime, reference: str) -> int:
 
 def set_status(runtime: Runtime, reference: str, status: str, *, by: str, reason: str) -> None:
     """Suspend, resume or terminate a case (administrators; the reason is logged)."""
-    if not reason.strip():
-        raise HsmError("a reason is required")
+    reason = require_reason(reason)
     with runtime.transaction() as session:
         case = case_by_reference(session, reference)
         work = CaseWork(runtime, session)

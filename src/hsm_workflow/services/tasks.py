@@ -96,7 +96,7 @@ def unclaim(runtime: Runtime, task_id: int, username: str) -> None:
         record(session, task.case, runtime.clock.now(), username, "unclaim", f"Task released: {task.name}")
 
 
-def form_of(session: Session, task: Task) -> Form:
+def form_of(task: Task) -> Form:
     """The task's form as deployed with the case's process version."""
     return _parsed_form(task.case.process_version.assets["forms"][task.form_id], task.form_id)
 
@@ -114,7 +114,7 @@ def complete(runtime: Runtime, task_id: int, username: str, data: Mapping[str, A
         case = task.case
         require_running(case)
         try:
-            clean = validate_submission(form_of(session, task), data)
+            clean = validate_submission(form_of(task), data)
         except FormValidationError as error:
             raise InvalidData(str(error), error.errors) from error
         work = CaseWork(runtime, session)
