@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -51,9 +52,12 @@ def run_until_idle(runtime: Runtime) -> int:
 
 
 def _configure(scheduler, runtime: Runtime) -> None:
+    """One job: a sweep now (catch-up after downtime), then every second.
+
+    APScheduler 3 reads ``next_run_time=None`` as *paused*: the first run is given explicitly.
+    """
     scheduler.add_job(sweep, "interval", args=[runtime], seconds=SWEEP_SECONDS, max_instances=1,
-                      coalesce=True, next_run_time=None)
-    scheduler.add_job(sweep, args=[runtime])  # catch up at start
+                      coalesce=True, misfire_grace_time=None, next_run_time=datetime.now(timezone.utc))
 
 
 def start_background(runtime: Runtime) -> BackgroundScheduler:

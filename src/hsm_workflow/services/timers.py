@@ -18,7 +18,6 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from ..db.models import Case, Timer
-from ..errors import HsmError
 from .cases import ERROR, RUNNING, CaseWork
 from .progress import PENDING, record
 from .runtime import Runtime
@@ -51,7 +50,7 @@ def fire_due(runtime: Runtime, batch: int = 50) -> Sweep:
             try:
                 fired += work.fire_timers(case)
                 savepoint.commit()
-            except HsmError as error:
+            except Exception as error:  # noqa: BLE001 - any failure stops this case, never the sweep
                 savepoint.rollback()
                 failed += 1
                 case.status, case.error = ERROR, str(error)[:2000]
