@@ -14,6 +14,8 @@ from sqlalchemy import create_engine, text
 
 from hsm_workflow.clock import VirtualClock
 from hsm_workflow.config import Settings
+from hsm_workflow.domain.principals import Principal
+from hsm_workflow.services import access
 from hsm_workflow.services.demo import seed_organisation
 from hsm_workflow.services.runtime import Runtime
 
@@ -81,3 +83,14 @@ def runtime(settings, clock):
     seed_organisation(runtime)
     yield runtime
     runtime.dispose()
+
+
+TESTER = Principal("tester", "Test harness", is_admin=False, is_system=True)
+"""A system actor for set-up steps a test does not check the permissions of."""
+
+
+def as_user(runtime: Runtime, username: str) -> Principal:
+    """The principal of an active demo user, as the web app or API would pass it."""
+    found = access.principal(runtime, username)
+    assert found is not None, f"no active user {username!r}"
+    return found

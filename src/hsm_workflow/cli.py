@@ -4,6 +4,7 @@ Every command exits 0 on success, or 1 with a one-line reason on stderr.
 """
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from dataclasses import asdict
@@ -12,8 +13,10 @@ from pathlib import Path
 import click
 
 from .config import Settings
+from .domain.principals import COMMAND_LINE, Principal
+from .domain.status import CaseStatus
 from .errors import DeploymentRefused, HsmError, InvalidData
-from .services import cases, deployment, tasks
+from .services import access, admin, cases, deployment, tasks
 from .services.runtime import Runtime
 
 
@@ -33,6 +36,36 @@ def _parse_json(_ctx, _param, value: str) -> dict:
     if not isinstance(parsed, dict):
         raise click.BadParameter("must be a JSON object")
     return parsed
+
+
+def _actor(runtime: Runtime, username: str | None, system: bool) -> Principal:
+    """The principal a command acts as: ``--user NAME`` (an active user) or ``--system``.
+
+    With neither, the command acts as the system actor and says so on stderr; the case's
+    record names ``system:cli`` either way, never a made-up user.
+    """
+    if username and system:
+        raise click.UsageError("give --user NAME or --system, not both")
+    if username:
+        found = access.principal(runtime, username)
+        if found is None:
+            raise HsmError(f"no active user {username!r}")
+        return found
+    if not system:
+        click.echo(f"note: acting as the system actor ({COMMAND_LINE.username}); "
+                   "--user NAME acts as that person", err=True)
+    return COMMAND_LINE
+
+
+def acting(command):
+    """``--user NAME`` / ``--system`` options, resolved to an ``actor`` argument."""
+    @click.option("--system", is_flag=True, help="act as the system actor (recorded as system:cli)")
+    @click.option("--user", "username", default=None, help="act as this user (must hold the rights)")
+    @functools.wraps(command)
+    def wrapped(username: str | None, system: bool, **kwargs):
+        runtime = _runtime()
+        return command(runtime=runtime, actor=_actor(runtime, username, system), **kwargs)
+    return wrapped
 
 
 def _print(value) -> None:
@@ -77,7 +110,7 @@ def init(demo: bool) -> None:
         ensure_roles(session)
     if demo:
         seed_organisation(runtime)
-    _deploy(runtime, [runtime.settings.processes_dir], "init")
+    _deploy(runtime, COMMAND_LINE, [runtime.settings.processes_dir])
     if demo:
         from .services.demo_cases import seed_cases
         made = seed_cases(runtime)
@@ -85,21 +118,20 @@ def init(demo: bool) -> None:
         click.echo("demo: sign in as 'admin' or a role name (e.g. 'senior_tutor') with password 'demo'")
 
 
-def _deploy(runtime: Runtime, paths: list[Path], by: str) -> None:
+def _deploy(runtime: Runtime, actor: Principal, paths: list[Path]) -> None:
     files = deployment.read_bpmn(paths)
-    for result in deployment.deploy(runtime, files, by=by):
+    for result in admin.deploy(runtime, actor, files):
         state = "deployed" if result.changed else "unchanged"
         click.echo(f"{result.process_id} v{result.version} {state}")
 
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--user", "by", default="cli")
-def deploy(paths: tuple[Path, ...], by: str) -> None:
+@acting
+def deploy(runtime: Runtime, actor: Principal, paths: tuple[Path, ...]) -> None:
     """Validate and deploy BPMN files (default: processes/)."""
-    runtime = _runtime()
     runtime.create_schema()
-    _deploy(runtime, list(paths) or [runtime.settings.processes_dir], by)
+    _deploy(runtime, actor, list(paths) or [runtime.settings.processes_dir])
 
 
 @main.command()
@@ -125,45 +157,60 @@ def case() -> None:
 @case.command("start")
 @click.argument("process")
 @_json_option()
-@click.option("--user", "by", default="cli")
 @click.option("--unit", default=None)
 @click.option("--parent", default=None, help="reference of the case this one is linked to")
-def case_start(process: str, data: dict, by: str, unit: str | None, parent: str | None) -> None:
-    summary = cases.start_case(_runtime(), process, data, by=by, unit=unit, parent=parent)
+@acting
+def case_start(runtime: Runtime, actor: Principal, process: str, data: dict, unit: str | None,
+               parent: str | None) -> None:
+    summary = cases.start_case(runtime, actor, process, data, unit=unit, parent=parent)
     click.echo(summary.reference)
 
 
 @case.command("show")
 @click.argument("reference")
-def case_show(reference: str) -> None:
-    _print(asdict(cases.case_file(_runtime(), reference)))
+@acting
+def case_show(runtime: Runtime, actor: Principal, reference: str) -> None:
+    _print(asdict(access.case_file(runtime, actor, reference)))
 
 
 @case.command("message")
 @click.argument("reference")
 @click.argument("name")
 @_json_option()
-@click.option("--user", "by", default="cli")
-def case_message(reference: str, name: str, data: dict, by: str) -> None:
-    cases.deliver_message(_runtime(), reference, name, data, by=by)
+@click.option("--reason", default=None, help="needed when acting on behalf of the roles that send it")
+@acting
+def case_message(runtime: Runtime, actor: Principal, reference: str, name: str, data: dict,
+                 reason: str | None) -> None:
+    """Deliver a message the case waits for (only the roles its diagram names may send it)."""
+    cases.deliver_message(runtime, actor, reference, name, data, reason=reason)
     click.echo(f"{reference}: {name} delivered")
 
 
-def _status_command(name: str, status: str):
+def _status_command(name: str, status: CaseStatus):
     @case.command(name)
     @click.argument("reference")
     @click.option("--reason", required=True)
-    @click.option("--user", "by", default="cli")
-    def command(reference: str, reason: str, by: str) -> None:
-        cases.set_status(_runtime(), reference, status, by=by, reason=reason)
+    @acting
+    def command(runtime: Runtime, actor: Principal, reference: str, reason: str) -> None:
+        cases.set_status(runtime, actor, reference, status, reason=reason)
         click.echo(f"{reference}: {status}")
     command.__doc__ = f"{name.capitalize()} a case (the reason is logged)."
     return command
 
 
-_status_command("suspend", cases.SUSPENDED)
-_status_command("resume", cases.RUNNING)
-_status_command("terminate", cases.TERMINATED)
+_status_command("suspend", CaseStatus.SUSPENDED)
+_status_command("resume", CaseStatus.RUNNING)
+_status_command("terminate", CaseStatus.TERMINATED)
+
+
+@case.command("retry")
+@click.argument("reference")
+@click.option("--reason", required=True)
+@acting
+def case_retry(runtime: Runtime, actor: Principal, reference: str, reason: str) -> None:
+    """Run a case in error again once its cause is fixed (the reason is logged)."""
+    fired = cases.retry(runtime, actor, reference, reason=reason)
+    click.echo(f"{reference}: running again ({fired} timers fired)")
 
 
 @main.group()
@@ -172,9 +219,10 @@ def task() -> None:
 
 
 @task.command("list")
-@click.option("--user", default=None, help="that user's inbox (default: every open task)")
-def task_list(user: str | None) -> None:
-    for item in tasks.list_tasks(_runtime(), user):
+@acting
+def task_list(runtime: Runtime, actor: Principal) -> None:
+    """A user's inbox (--user), or every open task (--system)."""
+    for item in tasks.list_tasks(runtime, actor):
         due = item.due_on.isoformat() if item.due_on else "-"
         flag = " OVERDUE" if item.overdue else ""
         click.echo(f"{item.id}\t{item.case}\t{item.role}\t{due}{flag}\t{item.name}")
@@ -182,26 +230,27 @@ def task_list(user: str | None) -> None:
 
 @task.command("complete")
 @click.argument("task_id", type=int)
-@click.option("--user", required=True)
 @_json_option()
-def task_complete(task_id: int, user: str, data: dict) -> None:
-    following = tasks.complete(_runtime(), task_id, user, data)
+@acting
+def task_complete(runtime: Runtime, actor: Principal, task_id: int, data: dict) -> None:
+    following = tasks.complete(runtime, actor, task_id, data)
     click.echo(f"task {task_id} completed" + (f"; next: task {following.id} {following.name}" if following else ""))
 
 
 @task.command("claim")
 @click.argument("task_id", type=int)
-@click.option("--user", required=True)
-def task_claim(task_id: int, user: str) -> None:
-    tasks.claim(_runtime(), task_id, user)
-    click.echo(f"task {task_id} claimed by {user}")
+@acting
+def task_claim(runtime: Runtime, actor: Principal, task_id: int) -> None:
+    claimed = tasks.claim(runtime, actor, task_id)
+    click.echo(f"task {task_id} claimed by {actor.username}" if claimed else
+               f"task {task_id} is already yours; nothing changed")
 
 
 @task.command("unclaim")
 @click.argument("task_id", type=int)
-@click.option("--user", required=True)
-def task_unclaim(task_id: int, user: str) -> None:
-    tasks.unclaim(_runtime(), task_id, user)
+@acting
+def task_unclaim(runtime: Runtime, actor: Principal, task_id: int) -> None:
+    tasks.unclaim(runtime, actor, task_id)
     click.echo(f"task {task_id} released")
 
 
@@ -211,16 +260,16 @@ def task_unclaim(task_id: int, user: str) -> None:
 @click.option("--no-scheduler", is_flag=True)
 def serve(host: str, port: int, no_scheduler: bool) -> None:
     """Serve the web app (with the scheduler in the same process unless told not to)."""
-    from .web import create_app
+    from .web import RequestHandler, create_app
 
     runtime = _runtime()
     runtime.create_schema()
-    app = create_app(runtime)
+    app = create_app(runtime, host=host)
     if not no_scheduler:
         from .scheduler import start_background
         start_background(runtime)
     click.echo(f"serving on http://{host}:{port}/")
-    app.run(host=host, port=port, threaded=True)
+    app.run(host=host, port=port, threaded=True, request_handler=RequestHandler)
 
 
 @main.command()
@@ -316,8 +365,37 @@ def token() -> None:
 
 @token.command("create")
 @click.argument("username")
-def token_create(username: str) -> None:
+@click.option("--days", default=None, type=int, help="days until it expires (default 90)")
+def token_create(username: str, days: int | None) -> None:
     """Create an API token for USERNAME and print it (it is shown only once)."""
-    from .services.tokens import create_token
+    from .services import tokens
 
-    click.echo(create_token(_runtime(), username))
+    click.echo(tokens.create_token(_runtime(), username, days=days))
+
+
+def _moment(value) -> str:
+    return value.isoformat(timespec="seconds") if value else "-"
+
+
+@token.command("list")
+@click.argument("username", required=False)
+def token_list(username: str | None) -> None:
+    """Every token, or USERNAME's: id, user, created, expires, last used, revoked (never the token)."""
+    from .services import tokens
+
+    click.echo("id\tuser\tcreated\texpires\tlast used\trevoked")
+    for entry in tokens.list_tokens(_runtime(), COMMAND_LINE, username):
+        expires = _moment(entry.expires_at) + (" (expired)" if entry.expired else "")
+        revoked = f"{_moment(entry.revoked_at)} by {entry.revoked_by}" if entry.revoked_at else "-"
+        click.echo(f"{entry.id}\t{entry.username}\t{_moment(entry.created_at)}\t{expires}\t"
+                   f"{_moment(entry.last_used_at)}\t{revoked}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id: int) -> None:
+    """Revoke token ID (from ``token list``): it stops working at once."""
+    from .services import tokens
+
+    revoked = tokens.revoke_token(_runtime(), COMMAND_LINE, token_id)
+    click.echo(f"token {token_id} revoked" if revoked else f"token {token_id} was already revoked; nothing changed")

@@ -20,8 +20,10 @@ from .clock import VirtualClock
 from .config import Settings
 from .db.models import Case, Task, Timer
 from .domain.calendar import LONDON, local_date, parse_instant
+from .domain.principals import Principal
+from .domain.status import CaseStatus, TaskStatus, TimerStatus
 from .errors import HsmError
-from .services import cases, deployment, tasks
+from .services import access, cases, deployment, tasks
 from .services.demo import seed_organisation
 from .services.directory import candidates
 from .services.progress import working_calendar
@@ -43,6 +45,9 @@ class Outcome:
     detail: str = ""
 
 
+SCENARIO = Principal("scenario", "Scenario runner", is_admin=False, is_system=True)
+
+
 class ScenarioRun:
     """One scenario's state: runtime, clock, the case acted on."""
 
@@ -53,7 +58,7 @@ class ScenarioRun:
 
     # --- steps ----------------------------------------------------------------------
     def start(self, step: dict) -> None:
-        summary = cases.start_case(self.runtime, step["start"], _plain(step.get("data") or {}), by="scenario",
+        summary = cases.start_case(self.runtime, SCENARIO, step["start"], _plain(step.get("data") or {}),
                                    unit=step.get("unit", self.unit))
         self.main = self.main or summary.reference
         self.current = summary.reference
@@ -61,18 +66,30 @@ class ScenarioRun:
     def complete(self, step: dict) -> None:
         task_id, role, unit_id = self._open_task(step["complete"])
         user = self._holder(step.get("as", role), unit_id)
-        tasks.complete(self.runtime, task_id, user, _plain(step.get("data") or {}))
+        tasks.complete(self.runtime, user, task_id, _plain(step.get("data") or {}))
 
     def message(self, step: dict) -> None:
-        cases.deliver_message(self.runtime, self._case(), step["message"], _plain(step.get("data") or {}),
-                              by="scenario")
+        """A message from outside: from a holder of the role ``as`` names, else on the senders' behalf."""
+        data = _plain(step.get("data") or {})
+        if "as" in step:
+            with self.runtime.reading() as session:
+                unit_id = cases.case_by_reference(session, self._case()).unit_id
+            cases.deliver_message(self.runtime, self._holder(step["as"], unit_id), self._case(), step["message"], data)
+        else:
+            cases.deliver_message(self.runtime, SCENARIO, self._case(), step["message"], data,
+                                  reason="scenario")
+
+    def runtime_message(self, step: dict) -> None:
+        """A message the runtime itself sends (a parent case closing), for a case started on its own."""
+        cases.simulate_runtime_message(self.runtime, self._case(), step["runtime_message"],
+                                       _plain(step.get("data") or {}))
 
     def advance(self, step: dict) -> None:
         target = self._target(step["advance"])
         while True:
             with self.runtime.reading() as session:
                 due = session.scalar(select(Timer.due_at).join(Case).where(
-                    Timer.status == "pending", Case.status == "running", Timer.due_at <= target)
+                    Timer.status == TimerStatus.PENDING, Case.status == CaseStatus.RUNNING, Timer.due_at <= target)
                     .order_by(Timer.due_at).limit(1))
             if due is None:
                 break
@@ -82,24 +99,25 @@ class ScenarioRun:
 
     def tasks(self, step: dict) -> None:
         expected = sorted(step["tasks"] or [])
-        actual = sorted(t["element"] for t in self._file().tasks if t["status"] == "open")
+        actual = sorted(t.element for t in self._file().tasks if t.status == TaskStatus.OPEN)
         _same("open tasks", expected, actual)
 
     def due(self, step: dict) -> None:
-        open_tasks = {t["element"]: t["due_on"] for t in self._file().tasks if t["status"] == "open"}
+        open_tasks = {t.element: t.due_on.isoformat() if t.due_on else None
+                      for t in self._file().tasks if t.status == TaskStatus.OPEN}
         for element, expected in step["due"].items():
             if element not in open_tasks:
                 raise StepMismatch(f"no open task {element!r} (open: {sorted(open_tasks)})")
             _same(f"due date of {element}", str(expected) if expected else None, open_tasks[element])
 
     def letters(self, step: dict) -> None:
-        _same("letters", list(step["letters"] or []), [l["template"] for l in self._file().letters])
+        _same("letters", list(step["letters"] or []), [letter.template for letter in self._file().letters])
 
     def status(self, step: dict) -> None:
         _same("case status", step["status"], self._file().summary.status)
 
     def linked(self, step: dict) -> None:
-        found = {c.process_id: c.status for c in cases.case_file(self.runtime, self.main).linked}
+        found = {c.process_id: c.status for c in access.case_file(self.runtime, SCENARIO, self.main).linked}
         for process_id, expected in step["linked"].items():
             _same(f"linked {process_id}", expected, found.get(process_id))
 
@@ -107,7 +125,8 @@ class ScenarioRun:
         if step["case"] == "main":
             self.current = self.main
             return
-        linked = [c for c in cases.case_file(self.runtime, self.main).linked if c.process_id == step["case"]]
+        linked = [c for c in access.case_file(self.runtime, SCENARIO, self.main).linked
+                  if c.process_id == step["case"]]
         if not linked:
             raise StepMismatch(f"no linked case of {step['case']!r}")
         self.current = linked[-1].reference
@@ -121,7 +140,7 @@ class ScenarioRun:
         raise StepMismatch(f"expected this step to be refused, but it succeeded: {inner}")
 
     # --- plumbing -------------------------------------------------------------------
-    ACTIONS = ("start", "complete", "message", "advance", "tasks", "due", "letters", "status", "linked",
+    ACTIONS = ("start", "complete", "message", "runtime_message", "advance", "tasks", "due", "letters", "status", "linked",
                "case", "fails")
 
     def perform(self, step: dict) -> None:
@@ -136,25 +155,26 @@ class ScenarioRun:
         return self.current
 
     def _file(self):
-        return cases.case_file(self.runtime, self._case())
+        return access.case_file(self.runtime, SCENARIO, self._case())
 
     def _open_task(self, element: str) -> tuple[int, str, int]:
         with self.runtime.reading() as session:
             case = cases.case_by_reference(session, self._case())
-            task = session.scalar(select(Task).where(Task.case_id == case.id, Task.status == "open",
+            task = session.scalar(select(Task).where(Task.case_id == case.id, Task.status == TaskStatus.OPEN,
                                                      Task.element_id == element).order_by(Task.id).limit(1))
             if task is None:
                 open_ids = session.scalars(select(Task.element_id).where(Task.case_id == case.id,
-                                                                         Task.status == "open")).all()
+                                                                         Task.status == TaskStatus.OPEN)).all()
                 raise StepMismatch(f"no open task {element!r} (open: {sorted(open_ids)})")
             return task.id, task.role, task.unit_id
 
-    def _holder(self, role: str, unit_id: int) -> str:
+    def _holder(self, role: str, unit_id: int) -> Principal:
         with self.runtime.reading() as session:
             users = candidates(session, role, unit_id)
             if not users:
                 raise StepMismatch(f"no demo user holds {role!r} for this case")
-            return users[0].username
+            username = users[0].username
+        return access.principal(self.runtime, username)
 
     def _target(self, value: Any) -> datetime:
         """A date means 09:00 Europe/London that day; durations count from the clock."""

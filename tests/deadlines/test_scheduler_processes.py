@@ -17,7 +17,7 @@ from hsm_workflow.db.models import CaseEvent, Timer
 from hsm_workflow.services import cases, deployment
 from hsm_workflow.services.demo import seed_organisation
 from hsm_workflow.services.runtime import Runtime
-from conftest import FIXTURES, PG_URL, make_settings, postgresql_schema
+from conftest import FIXTURES, PG_URL, TESTER, make_settings, postgresql_schema
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="needs HSM_TEST_DATABASE_URL (PostgreSQL)")
 TIMERS = 1000
@@ -32,7 +32,7 @@ def due_timers(tmp_path):
         seed_organisation(runtime)
         deployment.deploy(runtime, deployment.read_bpmn([FIXTURES / "processes"]), by="tester")
         for _ in range(TIMERS):
-            cases.start_case(runtime, "review_loop", {}, by="tester")
+            cases.start_case(runtime, TESTER, "review_loop", {})
         yield runtime, url
         runtime.dispose()
 

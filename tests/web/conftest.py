@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from hsm_workflow.services import cases, deployment
+from hsm_workflow.services import access, cases, deployment
 from hsm_workflow.web import create_app
 
 from .helpers import LOOP_WITH_LAYOUT, sign_in
+from conftest import TESTER, as_user
 
 
 @pytest.fixture
@@ -19,14 +20,13 @@ def deployed(runtime):
 @pytest.fixture
 def case(deployed) -> str:
     """A running review-loop case in Downing: its task is for the master."""
-    return cases.start_case(deployed, "review_loop", {"student": "Alex Student", "respondent": "Sam Staff"},
-                            by="caseworker").reference
+    return cases.start_case(deployed, as_user(deployed, "caseworker"), "review_loop", {"student": "Alex Student", "respondent": "Sam Staff"}).reference
 
 
 @pytest.fixture
 def task_id(runtime, case) -> int:
-    [task] = [t for t in cases.case_file(runtime, case).tasks if t["status"] == "open"]
-    return task["id"]
+    [task] = [t for t in access.case_file(runtime, TESTER, case).tasks if t.status == "open"]
+    return task.id
 
 
 @pytest.fixture

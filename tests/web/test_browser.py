@@ -14,9 +14,10 @@ import pytest
 from werkzeug.serving import make_server
 
 from hsm_workflow import web
-from hsm_workflow.services import cases
+from hsm_workflow.services import access, cases
 from hsm_workflow.web import create_app
 
+from conftest import TESTER
 from .helpers import HERE, STRANGER
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -105,7 +106,7 @@ def test_a_task_form_submitted_wrong_then_right(page, server, runtime, case):
     assert "Next in this case: Review the measure." in page.locator(".flashes").inner_text()
     assert page.get_by_role("heading", name="Review the measure", level=1).is_visible()
     shot(page, "04-task-done-next")
-    assert [t["status"] for t in cases.case_file(runtime, case).tasks] == ["completed", "open"]
+    assert [t.status for t in access.case_file(runtime, TESTER, case).tasks] == ["completed", "open"]
 
 
 def test_the_case_file_shows_the_diagram_with_steps_highlighted(page, server, case):
@@ -132,7 +133,7 @@ def test_an_administrator_suspends_and_resumes_a_case_with_a_reason(page, server
     shot(page, "06-admin-suspend")
     form.get_by_role("button", name="Change status").click()
     assert f"{case} suspended." in page.locator(".flashes").inner_text()
-    assert cases.case_file(runtime, case).summary.status == "suspended"
+    assert access.case_file(runtime, TESTER, case).summary.status == "suspended"
     form.get_by_label("Resume").check()
     form.get_by_label("Reason").fill("police finished")
     form.get_by_role("button", name="Change status").click()

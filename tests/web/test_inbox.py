@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hsm_workflow.services import cases
+from hsm_workflow.domain.status import CaseStatus
+from hsm_workflow.services import access, cases
 
+from conftest import TESTER, as_user
 from .helpers import STRANGER, post, text
 
 
@@ -22,10 +24,10 @@ def test_a_user_without_the_role_sees_an_empty_inbox(client_for, case):
 
 
 def test_due_soon_and_overdue_are_written_out(client_for, clock, case, task_id):
-    client = client_for("master")
     clock.advance(timedelta(days=18))  # Fri 23 Jan: due Mon 26 Jan is 1 working day away
-    assert '<strong class="tag tag-soon">Due soon</strong>' in text(client.get("/"))
-    clock.advance(timedelta(days=4))  # Tue 27 Jan
+    assert '<strong class="tag tag-soon">Due soon</strong>' in text(client_for("master").get("/"))
+    clock.advance(timedelta(days=4))  # Tue 27 Jan (a new sign-in: the old session has gone idle)
+    client = client_for("master")
     page = text(client.get("/"))
     assert '<strong class="tag tag-overdue">Overdue</strong>' in page and "Due soon" not in page
     assert "Review the measure" in text(client.get("/?overdue=1"))
@@ -40,7 +42,7 @@ def test_filters_by_procedure_and_overdue(client_for, case):
 
 def test_the_inbox_is_sorted_by_due_date(client_for, runtime, clock, case):
     clock.advance(timedelta(days=3))
-    later = cases.start_case(runtime, "review_loop", {}, by="caseworker").reference
+    later = cases.start_case(runtime, as_user(runtime, "caseworker"), "review_loop", {}).reference
     page = text(client_for("master").get("/"))
     assert page.index(case) < page.index(later)
 
@@ -49,12 +51,12 @@ def test_claim_and_release(client_for, runtime, case, task_id):
     client = client_for("master")
     response = post(client, f"/tasks/{task_id}/claim", {"next": "/"})
     assert response.location == "/"
-    assert cases.case_file(runtime, case).tasks[0]["claimed_by"] == "master"
+    assert access.case_file(runtime, TESTER, case).tasks[0].claimed_by == "master"
     page = text(client.get("/"))
     assert "The task is yours" in page and "Release" in page
     response = post(client, f"/tasks/{task_id}/unclaim")
     assert response.location == f"/tasks/{task_id}"
-    assert cases.case_file(runtime, case).tasks[0]["claimed_by"] is None
+    assert access.case_file(runtime, TESTER, case).tasks[0].claimed_by is None
 
 
 def test_claim_needs_the_role_and_csrf(client_for, task_id):
@@ -85,7 +87,7 @@ def test_an_invalid_submission_shows_errors_beside_the_fields_and_keeps_the_valu
            'Missing data for required field.</p>' in page
     assert '<a href="#f-decision">Decision: Missing data for required field.</a>' in page
     assert ">kept text</textarea>" in page
-    assert [t["status"] for t in cases.case_file(runtime, case).tasks] == ["open"]
+    assert [t.status for t in access.case_file(runtime, TESTER, case).tasks] == ["open"]
 
 
 def test_a_chosen_option_is_kept_when_another_field_is_wrong(client_for, deployed, task_id):
@@ -98,8 +100,8 @@ def test_a_chosen_option_is_kept_when_another_field_is_wrong(client_for, deploye
 def test_a_valid_submission_goes_to_the_next_task_in_the_case(client_for, runtime, case, task_id):
     client = client_for("master")
     response = post(client, f"/tasks/{task_id}", {"decision": "extend", "reasons": "risk remains"})
-    [following] = [t for t in cases.case_file(runtime, case).tasks if t["status"] == "open"]
-    assert response.location == f"/tasks/{following['id']}"
+    [following] = [t for t in access.case_file(runtime, TESTER, case).tasks if t.status == "open"]
+    assert response.location == f"/tasks/{following.id}"
     page = text(client.get(response.location))
     assert f"Done: Review the measure ({case})." in page and "Next in this case: Review the measure." in page
 
@@ -108,7 +110,7 @@ def test_the_last_task_of_a_case_goes_back_to_the_inbox(client_for, runtime, cas
     client = client_for("master")
     response = post(client, f"/tasks/{task_id}", {"decision": "lift"})
     assert response.location == "/"
-    assert cases.case_file(runtime, case).summary.status == "completed"
+    assert access.case_file(runtime, TESTER, case).summary.status == "completed"
     page = text(client.get(f"/tasks/{task_id}"))
     assert "What was recorded" in page and "<dt>decision</dt><dd>lift</dd>" in page
 
@@ -121,7 +123,7 @@ def test_a_case_viewer_without_the_role_reads_the_task_but_gets_no_form(client_f
 
 
 def test_a_suspended_case_offers_no_form(client_for, runtime, case, task_id):
-    cases.set_status(runtime, case, cases.SUSPENDED, by="admin", reason="police")
+    cases.set_status(runtime, TESTER, case, CaseStatus.SUSPENDED, reason="police")
     client = client_for("master")
     page = text(client.get(f"/tasks/{task_id}"))
     assert "The case is suspended" in page and "<fieldset" not in page

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -23,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from ..domain.status import CaseStatus, TaskStatus, TimerStatus
 
 
 class UTCDateTime(TypeDecorator):
@@ -40,6 +43,12 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc) if value is not None else None
+
+
+def _status(kind: type) -> Enum:
+    """A status enum stored as its value in a plain VARCHAR (no database enum type to migrate)."""
+    return Enum(kind, native_enum=False, create_constraint=False, length=20,
+                values_callable=lambda members: [member.value for member in members])
 
 
 class Base(DeclarativeBase):
@@ -114,7 +123,7 @@ class Case(Base):
     process_id: Mapped[str] = mapped_column(String(100), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     parent_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[CaseStatus] = mapped_column(_status(CaseStatus), index=True)
     title: Mapped[str] = mapped_column(String(300), default="")
     started_by: Mapped[str] = mapped_column(String(100))
     started_at: Mapped[datetime]
@@ -144,7 +153,7 @@ class Task(Base):
     role: Mapped[str] = mapped_column(String(50))
     form_id: Mapped[str] = mapped_column(String(100))
     instructions: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[TaskStatus] = mapped_column(_status(TaskStatus))
     opened_at: Mapped[datetime]
     due_on: Mapped[date | None]
     due_at: Mapped[datetime | None]
@@ -170,7 +179,7 @@ class Timer(Base):
     element_id: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(300))
     due_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[TimerStatus] = mapped_column(_status(TimerStatus))
     fired_at: Mapped[datetime | None]
     case: Mapped[Case] = relationship()
 
@@ -256,4 +265,42 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
     user: Mapped[User] = relationship()
+
+
+class WebSession(Base):
+    """A signed-in browser session; the cookie carries only its id, stored here as a SHA-256 hash.
+
+    A session is live until it is ended (sign-out, a new sign-in) or it expires: idle for the
+    idle timeout, or older than the absolute lifetime (both in settings).
+    """
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    method: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    user: Mapped[User] = relationship()
+
+
+class SignIn(Base):
+    """One sign-in attempt, successful or not, local or single sign-on."""
+
+    __tablename__ = "sign_ins"
+    __table_args__ = (Index("ix_sign_ins_username_at", "username", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    username: Mapped[str] = mapped_column(String(100))
+    success: Mapped[bool] = mapped_column(Boolean)
+    method: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(100))
+    remote_addr: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str] = mapped_column(String(200), default="")

@@ -4,7 +4,10 @@ A form file is what Camunda Modeler's form editor writes. `parse_form` reads it 
 `Form`; `validate_submission` checks submitted data (JSON or HTML-form strings) against a
 marshmallow schema built from that form and returns clean, JSON-serialisable values.
 Validation follows form-js: patterns are searched (not anchored), a required checkbox
-must be ticked and a required list needs at least one entry.
+must be ticked and a required list needs at least one entry. A field may be shown only
+when a choice has one value (form-js ``conditional.hide`` written as
+``=<choice key> != "<value>"``): a hidden field is not submitted, and "required" holds
+only while it is shown.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 TEXT_TYPES = frozenset({"textfield", "textarea"})
 OPTION_TYPES = frozenset({"checklist", "radio", "select", "taglist"})
@@ -33,6 +36,7 @@ DATETIME_SUBTYPES = ("date", "time", "datetime")
 LOCAL_ZONE = "Europe/London"
 VARIABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 REQUIRED_MESSAGE = "Missing data for required field."
+SHOWN_WHEN = re.compile(r'=\s*([A-Za-z][A-Za-z0-9_]*)\s*!=\s*"([^"]*)"\s*')
 
 
 class FormDefinitionError(ValueError):
@@ -66,6 +70,8 @@ class Field:
     default: Any = dataclass_field(default=None, hash=False)
     email: bool = False  # validate.validationType == "email"
     decimal_digits: int | None = None  # number only: 0 means whole numbers
+    shown_when: tuple[str, str] | None = None  # (choice key, value): hidden otherwise
+    required_if_shown: bool = False  # required while shown (``required`` is False then)
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,24 @@ def parse_form(text: str, source: str) -> Form:
     components = document.get("components")
     if not isinstance(components, list):
         raise FormDefinitionError(f"{source}: 'components' must be a list")
-    return Form(form_id, _unique_fields(_walk(components, source, "components")), components)
+    return Form(form_id, _checked_conditions(_unique_fields(_walk(components, source, "components")), source),
+                components)
+
+
+def _checked_conditions(fields_: tuple[Field, ...], source: str) -> tuple[Field, ...]:
+    """Refuse a condition on a key that is not a one-value choice of the form, or on no option of it."""
+    choices = {spec.key: {value for value, _ in spec.options} for spec in fields_ if spec.type in {"radio", "select"}}
+    for spec in fields_:
+        if spec.shown_when is None:
+            continue
+        key, value = spec.shown_when
+        if key not in choices:
+            raise FormDefinitionError(f"{source}: {spec.key!r}: conditional.hide refers to {key!r}, "
+                                      "which is not a radio or select of this form")
+        if value not in choices[key]:
+            raise FormDefinitionError(f"{source}: {spec.key!r}: conditional.hide names {value!r}, "
+                                      f"which is not an option of {key!r}")
+    return fields_
 
 
 def _unique_fields(found: Iterator[tuple[_Place, Field]]) -> tuple[Field, ...]:
@@ -146,8 +169,6 @@ def _walk(components: list[Any], source: str, path: str) -> Iterator[tuple[_Plac
             raise place.error("component must be a JSON object")
         place = _Place(source, place.path, component.get("key"))
         kind = component.get("type")
-        if (component.get("conditional") or {}).get("hide"):
-            raise place.error("conditional visibility is not supported")
         if kind == "group":
             yield from _walk_group(component, place)
         elif kind in FIELD_TYPES:
@@ -181,11 +202,12 @@ def _parse_field(component: dict[str, Any], place: _Place) -> Field:
         raise place.error("'validate' must be a JSON object")
     text_rules = rules if kind in TEXT_TYPES else {}
     number_rules, number_settings = (rules, component) if kind == "number" else ({}, {})
+    shown_when = _shown_when(component, place)
     return Field(
         key=key,
         type=kind,
         label=str(component.get("label") or component.get("dateLabel") or component.get("timeLabel") or ""),
-        required=bool(rules.get("required")),
+        required=bool(rules.get("required")) and shown_when is None,
         description=str(component.get("description") or ""),
         options=_options(component, place),
         min_length=_limit(text_rules, "minLength", place, whole=True),
@@ -197,7 +219,23 @@ def _parse_field(component: dict[str, Any], place: _Place) -> Field:
         default=component.get("defaultValue"),
         email=_is_email(text_rules, place),
         decimal_digits=_limit(number_settings, "decimalDigits", place, whole=True),
+        shown_when=shown_when,
+        required_if_shown=bool(rules.get("required")) and shown_when is not None,
     )
+
+
+def _shown_when(component: dict[str, Any], place: _Place) -> tuple[str, str] | None:
+    """(choice key, value) from ``conditional.hide`` = '=<key> != "<value>"'; None without one."""
+    hide = (component.get("conditional") or {}).get("hide")
+    if not hide:
+        return None
+    match = SHOWN_WHEN.fullmatch(hide) if isinstance(hide, str) else None
+    if match is None:
+        raise place.error(f'conditional.hide {hide!r} is not supported: write =<choice key> != "<value>" '
+                          "(the field is shown only when that choice has that value)")
+    if component.get("type") == "checkbox":
+        raise place.error("a checkbox cannot be shown conditionally")
+    return match.group(1), match.group(2)
 
 
 def _options(component: dict[str, Any], place: _Place) -> tuple[tuple[str, str], ...]:
@@ -291,23 +329,43 @@ def validate_submission(form: Form, data: Mapping[str, Any]) -> dict[str, Any]:
 def form_schema(form: Form) -> Schema:
     """The marshmallow schema checking submissions of a form (built once per form)."""
     declared = {spec.key: _schema_field(spec) for spec in form.fields}
-    return _FormSchema.from_dict(declared, name=f"FormSchema_{form.id}")()
+    schema_class = _FormSchema.from_dict(declared, name=f"FormSchema_{form.id}")
+    schema_class.conditions = {spec.key: (spec.shown_when, spec.required_if_shown)
+                               for spec in form.fields if spec.shown_when}
+    return schema_class()
 
 
 class _FormSchema(Schema):
-    """Base of generated form schemas: unknown keys are errors, blanks are absent."""
+    """Base of generated form schemas: unknown keys are errors, blanks and hidden fields are absent."""
+
+    conditions: dict[str, tuple[tuple[str, str], bool]] = {}  # key -> ((choice, value), required if shown)
 
     class Meta:
         unknown = RAISE
 
     @pre_load
     def _drop_blanks(self, data: Any, **_: Any) -> Any:
-        """Leave out blank values of known fields, so they count as not submitted."""
+        """Leave out blank values of known fields and values of hidden fields (form-js submits neither)."""
         if not isinstance(data, Mapping):
             return data
         return {
-            key: value for key, value in data.items() if key not in self.load_fields or not _is_blank(value)
+            key: value for key, value in data.items()
+            if key not in self.load_fields or not (_is_blank(value) or self._hidden(key, data))
         }
+
+    def _hidden(self, key: str, data: Mapping[str, Any]) -> bool:
+        if key not in self.conditions:
+            return False
+        (choice, value), _ = self.conditions[key]
+        chosen = data.get(choice)
+        return not (isinstance(chosen, str) and chosen.strip() == value)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _required_if_shown(self, data: Mapping[str, Any], **_: Any) -> None:
+        missing = {key: [REQUIRED_MESSAGE] for key, ((choice, value), required) in self.conditions.items()
+                   if required and data.get(choice) == value and key not in data}
+        if missing:
+            raise ValidationError(missing)
 
 
 class _Text(fields.String):

@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.camunda.specs.user_task import UserTask
@@ -21,6 +22,16 @@ from SpiffWorkflow.util.task import TaskState
 
 from .pruning import prune
 from .sandbox import SandboxScriptEngine
+
+
+def delivered_by(declared: str) -> list[str]:
+    """The role codes of a ``deliveredBy`` property: ``"senior_tutor, caseworker"``."""
+    return [code.strip() for code in declared.split(",") if code.strip()]
+
+
+MAX_STEPS = 1_000
+"""Engine steps one operation may run: a diagram loop with no task or event in it stops
+here, as a script's own loop stops at its CPU limit."""
 
 
 class EngineError(Exception):
@@ -148,13 +159,41 @@ class ProcessInstance:
                                            datetime.fromisoformat(value)))
         return timers
 
-    def waiting_messages(self) -> set[str]:
-        names = set()
+    def waiting_messages(self) -> dict[str, frozenset[str]]:
+        """The messages the case waits for, each with the roles its events let deliver it.
+
+        Roles come from the events' ``deliveredBy`` property (comma-separated role codes); a
+        message no waiting event gives a role is runtime-only (e.g. ``case_closed``).
+        """
+        roles: dict[str, set[str]] = {}
+        for definition, spec in self._message_catchers():
+            declared = getattr(spec, "extensions", {}).get("deliveredBy", "")
+            roles.setdefault(definition.name, set()).update(delivered_by(declared))
+        return {name: frozenset(codes) for name, codes in roles.items()}
+
+    def _message_catchers(self):
+        """(message definition, event spec) of each message event that would catch now.
+
+        Waiting events; the events after a waiting event-based gateway (the engine moves their
+        definitions onto the gateway, in the order of its outputs); and the start events of the
+        message-triggered event sub-processes while the process runs (the engine keeps those on
+        the process's start task, not in the task tree).
+        """
         for task in _all_tasks(self._workflow):
-            definition = getattr(task.task_spec, "event_definition", None)
-            if isinstance(definition, MessageEventDefinition) and task.state == TaskState.WAITING:
-                names.add(definition.name)
-        return names
+            if task.state != TaskState.WAITING:
+                continue
+            spec = task.task_spec
+            if isinstance(spec, EventBasedGateway):
+                pairs = zip(spec.event_definition.event_definitions, spec.outputs)
+            else:
+                pairs = [(getattr(spec, "event_definition", None), spec)]
+            yield from ((d, s) for d, s in pairs if isinstance(d, MessageEventDefinition))
+        if self._workflow.completed:
+            return
+        for name in self._workflow.spec.start.trigger_specs:
+            for start in self._workflow.subprocess_specs[name].bpmn_start_events:
+                if isinstance(start.event_definition, MessageEventDefinition):
+                    yield start.event_definition, start
 
     # --- what can be done to it ---------------------------------------------------
     def start(self, variables: Mapping[str, Any]) -> Effects:
@@ -177,6 +216,8 @@ class ProcessInstance:
             self._workflow.send_event(event)
         except WorkflowException as error:
             raise NotWaiting(f"nothing in this case waits for the message {name!r}") from error
+        except SpiffWorkflowException as error:  # a sandbox limit (see engine/sandbox.py)
+            raise EngineError(str(error)) from error
         return self._advance()
 
     def fire_timers(self) -> Effects:
@@ -196,8 +237,14 @@ class ProcessInstance:
 
     def _advance(self, effects: Effects | None = None) -> Effects:
         effects = effects or Effects()
+        steps = 0
 
         def record(task):
+            nonlocal steps
+            steps += 1
+            if steps > MAX_STEPS:
+                raise EngineError(f"the diagram ran more than {MAX_STEPS:,} steps without waiting for anything "
+                                  f"(last: {task.task_spec.bpmn_id or task.task_spec.name}); is there a loop?")
             if task.task_spec.bpmn_id and (task.task_spec.bpmn_name or getattr(task.task_spec, "extensions", None)):
                 effects.steps.append(_step_of(task))
 

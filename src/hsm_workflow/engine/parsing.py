@@ -1,10 +1,12 @@
 """Reading BPMN files into specs, safely, and describing what the runtime must check.
 
 XML is screened with defusedxml (no DTDs, no entities) and parsed with a non-resolving,
-non-networking lxml parser before SpiffWorkflow sees it.
+non-networking lxml parser before SpiffWorkflow sees it; it must be UTF-8, and no element
+may take an id the engine gives its own task specs.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from itertools import product
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from RestrictedPython import compile_restricted_eval
 
 from ..domain.calendar import parse_instant
 from .runtime import spec_to_json
-from .sandbox import SandboxEnvironment
+from .sandbox import Limits, SandboxEnvironment, ScriptLimitExceeded
 from .specs import ActionTask, HsmParser, use_clocked_timers
 
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
@@ -72,13 +74,47 @@ class ParsedProcess:
         return [element for element in self.elements if element.kind == kind]
 
 
+_DECLARED_ENCODING = re.compile(rb"""\A\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
+_UTF8_NAMES = {"utf-8", "utf8", "us-ascii", "ascii"}
+_OTHER_BOMS = (b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff")
+
+#: Task spec names SpiffWorkflow 3.2 gives every process spec (bpmn/specs/bpmn_process_spec.py:
+#: ``Start``, ``End`` and ``<process>.EndJoin``; ``Root`` in older serialized state): an element
+#: with one of these ids replaces the engine's own task spec and the process cannot run.
+RESERVED_IDS = {"Start", "End", "Root"}
+RESERVED_SUFFIX = ".EndJoin"
+
+
+def _encoding_problem(data: bytes) -> str | None:
+    """Why ``data`` is not UTF-8 XML, if it is not (the parsers fail obscurely on UTF-7 & co.)."""
+    if data.startswith(_OTHER_BOMS):
+        return "XML must be encoded in UTF-8 (this file starts with a UTF-16 or UTF-32 byte order mark)"
+    declared = _DECLARED_ENCODING.match(data.removeprefix(b"\xef\xbb\xbf"))
+    if declared and declared.group(1).decode("ascii", "replace").lower() not in _UTF8_NAMES:
+        return f"XML must be encoded in UTF-8, not {declared.group(1).decode('ascii', 'replace')!r}"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return f"XML must be encoded in UTF-8 (byte {error.start} is not)"
+    return None
+
+
+def _reserved_ids(file_name: str, tree) -> list[Problem]:
+    return [Problem(file_name, node.get("id"), f"the id {node.get('id')!r} is reserved by the workflow engine; "
+                    "rename the element")
+            for node in tree.iter(etree.Element)
+            if node.get("id") in RESERVED_IDS or (node.get("id") or "").endswith(RESERVED_SUFFIX)]
+
+
 def _screen(file_name: str, data: bytes):
+    if reason := _encoding_problem(data):
+        raise ValidationException(reason, file_name=file_name)
     try:
         safe_tree.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
         return etree.fromstring(data, parser=_XML_PARSER)
     except DefusedXmlException as error:
         raise ValidationException(f"unsafe XML refused ({type(error).__name__})", file_name=file_name)
-    except (etree.XMLSyntaxError, safe_tree.ParseError) as error:
+    except (etree.XMLSyntaxError, safe_tree.ParseError, ValueError, LookupError) as error:
         raise ValidationException(f"not well-formed XML: {error}", file_name=file_name)
 
 
@@ -103,6 +139,9 @@ def parse_files(files: Mapping[str, bytes]) -> tuple[dict[str, ParsedProcess], l
             tree = _screen(file_name, data)
         except ValidationException as error:
             problems.append(Problem(file_name, None, _message(error)))
+            continue
+        if reserved := _reserved_ids(file_name, tree):
+            problems.extend(reserved)
             continue
         try:
             _VALIDATOR.validate(tree, file_name)
@@ -178,22 +217,26 @@ PROBE_VALUES = ("2026-01-05", 0)  # timers read dates and counts
 MAX_PROBED_NAMES = 4
 
 
-def timer_problem(expression: str, kind: str, functions: Mapping) -> str | None:
+def timer_problem(expression: str, kind: str, functions: Mapping, limits: Limits = Limits()) -> str | None:
     """Why a timer expression would not give a valid date, duration or cycle, if it would not.
 
     The variables it reads are unknown at deploy time: each is tried as a sample date and
-    as a count (the usual inputs of a timer); one combination that works is enough.
+    as a count (the usual inputs of a timer); one combination that works is enough. Each
+    try runs under the sandbox's limits, and one that exceeds them ends the probing.
     """
     try:
         names = sorted(n for n in compile_restricted_eval(expression.strip()).used_names if n not in functions)
     except SyntaxError as error:
         return f"timer expression {expression!r} is not valid Python: {error}"
     first_error = None
+    environment = SandboxEnvironment(functions, limits)
     for values in product(PROBE_VALUES, repeat=min(len(names), MAX_PROBED_NAMES)):
         probe = dict(zip(names, values)) | {n: PROBE_VALUES[0] for n in names[MAX_PROBED_NAMES:]}
         try:
-            _check_timer_value(SandboxEnvironment(functions).evaluate(expression, probe), kind)
+            _check_timer_value(environment.evaluate(expression, probe), kind)
             return None
+        except ScriptLimitExceeded as error:
+            return f"timer expression {expression!r} {error}"
         except Exception as error:  # any failure is the process owner's to fix: report it
             first_error = first_error or error
     return f"timer expression {expression!r} does not give a valid {kind}: {first_error}"

@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 
 from .instance import ProcessInstance
-from .sandbox import SandboxScriptEngine
+from .sandbox import Limits, SandboxScriptEngine
 from .specs import serializer_config
 
 _SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(serializer_config()))
@@ -69,8 +69,8 @@ def _retrigger(spec, subprocess_specs, triggered: Mapping[str, list[str]]) -> No
 class ProcessEngine:
     """Makes :class:`ProcessInstance` objects from stored specs and state."""
 
-    def __init__(self, functions: Mapping[str, Callable], now: Callable[[], datetime]):
-        self._script_engine = SandboxScriptEngine(functions, now)
+    def __init__(self, functions: Mapping[str, Callable], now: Callable[[], datetime], limits: Limits = Limits()):
+        self._script_engine = SandboxScriptEngine(functions, now, limits)
 
     def new_instance(self, spec_json: str) -> ProcessInstance:
         spec, subprocess_specs = _restore(spec_json)

@@ -5,21 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from ..db.models import Case, ProcessVersion, Task, Timer, Unit
-from ..errors import Conflict, InvalidData, NotFound
-from . import cases
+from ..domain.principals import Principal
+from ..domain.status import CaseStatus, TaskStatus, TimerStatus
+from ..errors import Conflict, Forbidden, InvalidData, NotFound
+from . import deployment
 from .access import procedures
-from .cases import COMPLETED, ERROR, RUNNING, SUSPENDED, TERMINATED, CaseWork, case_by_reference, require_reason
+from .cases import require_reason
 from .directory import candidates
-from .progress import OPEN, PENDING, Stepper, record
+from .progress import Stepper, record
 from .runtime import Runtime
+from .visibility import administered_case, require_administrator
 
-STATUSES = (RUNNING, COMPLETED, SUSPENDED, TERMINATED, ERROR)
 PAGE_SIZE = 50
 
 
@@ -46,14 +47,15 @@ class CasePage:
     procedures: list[tuple[str, str]]
 
 
-def list_cases(runtime: Runtime, *, process_id: str | None = None, status: str | None = None,
+def list_cases(runtime: Runtime, actor: Principal, *, process_id: str | None = None, status: str | None = None,
                overdue: bool = False, waiting: bool = False, page: int = 1, per_page: int = PAGE_SIZE) -> CasePage:
     """Cases filtered by procedure, status, an overdue task or a pending timer; newest first."""
+    require_administrator(actor, "use the administrators' console")
     now = runtime.clock.now()
-    next_due = select(func.min(Task.due_on)).where(Task.case_id == Case.id, Task.status == OPEN).scalar_subquery()
-    late = exists().where(Task.case_id == Case.id, Task.status == OPEN, Task.due_at <= now)
+    next_due = select(func.min(Task.due_on)).where(Task.case_id == Case.id, Task.status == TaskStatus.OPEN).scalar_subquery()
+    late = exists().where(Task.case_id == Case.id, Task.status == TaskStatus.OPEN, Task.due_at <= now)
     next_timer = select(func.min(Timer.due_at)).where(Timer.case_id == Case.id,
-                                                        Timer.status == PENDING).scalar_subquery()
+                                                        Timer.status == TimerStatus.PENDING).scalar_subquery()
     query = select(Case.reference, ProcessVersion.name, Unit.name, Case.title, Case.status, Case.started_at,
                    next_due, late, next_timer).join(Unit, Unit.id == Case.unit_id) \
         .join(ProcessVersion, ProcessVersion.id == Case.process_version_id)
@@ -64,7 +66,7 @@ def list_cases(runtime: Runtime, *, process_id: str | None = None, status: str |
     if overdue:
         query = query.where(late)
     if waiting:
-        query = query.where(exists().where(Timer.case_id == Case.id, Timer.status == PENDING))
+        query = query.where(exists().where(Timer.case_id == Case.id, Timer.status == TimerStatus.PENDING))
     with runtime.reading() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery()))
         pages = max(1, -(-total // per_page))
@@ -94,23 +96,24 @@ class AdminCase:
     error: str | None
     timers: list[tuple[str, datetime]]  # pending: (name, due at)
     tasks: list[OpenTask]
-    waiting_messages: list[str]
+    waiting_messages: list[tuple[str, list[str]]]  # (message, roles that deliver it); runtime-only ones left out
 
 
-def _waiting_messages(runtime: Runtime, session: Session, case: Case) -> list[str]:
-    if case.status not in (RUNNING, ERROR):
+def _waiting_messages(runtime: Runtime, session: Session, case: Case) -> list[tuple[str, list[str]]]:
+    if case.status not in (CaseStatus.RUNNING, CaseStatus.ERROR):
         return []
-    return sorted(Stepper(runtime, session).load(case).waiting_messages())
+    waiting = Stepper(runtime, session).load(case).waiting_messages()
+    return [(name, sorted(roles)) for name, roles in sorted(waiting.items()) if roles]
 
 
-def admin_case(runtime: Runtime, reference: str) -> AdminCase:
+def admin_case(runtime: Runtime, actor: Principal, reference: str) -> AdminCase:
     with runtime.reading() as session:
-        case = case_by_reference(session, reference)
+        case = administered_case(session, actor, reference)
         timers = [(name, due_at) for name, due_at in session.execute(select(Timer.name, Timer.due_at).where(
-            Timer.case_id == case.id, Timer.status == PENDING).order_by(Timer.due_at))]
+            Timer.case_id == case.id, Timer.status == TimerStatus.PENDING).order_by(Timer.due_at))]
         open_tasks = [OpenTask(t.id, t.name, t.role, t.due_on, t.claimed_by.username if t.claimed_by else None,
                                [(u.username, u.display_name) for u in candidates(session, t.role, t.unit_id)])
-                      for t in session.scalars(select(Task).where(Task.case_id == case.id, Task.status == OPEN)
+                      for t in session.scalars(select(Task).where(Task.case_id == case.id, Task.status == TaskStatus.OPEN)
                                                .order_by(Task.id))]
         procedure = session.scalar(select(ProcessVersion.name).where(ProcessVersion.id == case.process_version_id))
         return AdminCase(case.reference, procedure, case.title, case.status, case.error, timers, open_tasks,
@@ -118,35 +121,15 @@ def admin_case(runtime: Runtime, reference: str) -> AdminCase:
 
 
 # --- actions (each with a reason that goes into the case's record) -----------------------
-def set_status(runtime: Runtime, reference: str, status: str, *, by: str, reason: str) -> None:
-    """Suspend, resume or terminate a case."""
-    cases.set_status(runtime, reference, status, by=by, reason=reason)
-
-
-def retry(runtime: Runtime, reference: str, *, by: str, reason: str) -> int:
-    """Put a case whose step failed back to running and run its due timers again.
-
-    If the step fails again nothing changes: the case stays in error. Returns timers fired.
-    """
-    reason = require_reason(reason)
-    with runtime.transaction() as session:
-        case = case_by_reference(session, reference)
-        if case.status != ERROR:
-            raise Conflict(f"{case.reference} is {case.status}; only a case in error can be retried")
-        work = CaseWork(runtime, session)
-        case.status, case.error = RUNNING, None
-        record(session, case, work.stepper.now, by, "retry", f"Failed step retried: {reason}")
-        return work.fire_timers(case, by)
-
-
-def reassign(runtime: Runtime, reference: str, task_id: int, to: str, *, by: str, reason: str) -> None:
+def reassign(runtime: Runtime, actor: Principal, reference: str, task_id: int, to: str, *, reason: str) -> None:
     """Give an open task of the case to another holder of its role."""
-    reason = require_reason(reason)
     with runtime.transaction() as session:
+        case = administered_case(session, actor, reference)
+        reason = require_reason(reason)
         task = session.get(Task, task_id)
-        if task is None or task.case.reference != reference:
+        if task is None or task.case_id != case.id:
             raise NotFound(f"no task {task_id} in {reference}")
-        if task.status != OPEN:
+        if task.status != TaskStatus.OPEN:
             raise Conflict(f"task {task.id} is already {task.status}")
         holders = {u.username: u for u in candidates(session, task.role, task.unit_id)}
         if to not in holders:
@@ -154,22 +137,22 @@ def reassign(runtime: Runtime, reference: str, task_id: int, to: str, *, by: str
                               {"to": [f"Choose someone who holds the role {task.role!r} for this case."]})
         user = holders[to]
         task.claimed_by_id = user.id
-        record(session, task.case, runtime.clock.now(), by, "reassign",
+        record(session, task.case, runtime.clock.now(), actor.username, "reassign",
                f"Task {task.name} given to {user.username}: {reason}")
 
 
-def deliver_message(runtime: Runtime, reference: str, name: str, payload: Mapping[str, Any], *, by: str,
-                    reason: str) -> None:
-    """Deliver a message on someone's behalf (e.g. a party's withdrawal received by email)."""
-    reason = require_reason(reason)
-    with runtime.transaction() as session:
-        case = case_by_reference(session, reference)
-        work = CaseWork(runtime, session)
-        record(session, case, work.stepper.now, by, "admin", f"Message {name} delivered by an administrator: {reason}")
-        work.deliver(case, name, payload, by)
-
-
 # --- process owners -----------------------------------------------------------------------
+def require_process_owner(actor: Principal) -> None:
+    if not actor.may_own_processes:
+        raise Forbidden("only process owners can see and deploy process versions")
+
+
+def deploy(runtime: Runtime, actor: Principal, files: Mapping[str, bytes]) -> list[deployment.Deployed]:
+    """Validate and deploy new versions (process owners)."""
+    require_process_owner(actor)
+    return deployment.deploy(runtime, files, by=actor.username)
+
+
 @dataclass(frozen=True)
 class VersionInfo:
     version: int
@@ -187,8 +170,9 @@ class ProcessInfo:
     versions: list[VersionInfo]  # newest first
 
 
-def processes(runtime: Runtime) -> list[ProcessInfo]:
+def processes(runtime: Runtime, actor: Principal) -> list[ProcessInfo]:
     """Every deployed process with its versions and how many cases (running, all) use each."""
+    require_process_owner(actor)
     with runtime.reading() as session:
         counts: dict[int, dict[str, int]] = {}
         for version_id, status, count in session.execute(
@@ -203,7 +187,7 @@ def processes(runtime: Runtime) -> list[ProcessInfo]:
             by_status = counts.get(row.id, {})
             info = found.setdefault(row.process_id, ProcessInfo(row.process_id, row.name, []))
             info.versions.append(VersionInfo(row.version, row.file_name, row.deployed_by, row.deployed_at,
-                                             by_status.get(RUNNING, 0), sum(by_status.values())))
+                                             by_status.get(CaseStatus.RUNNING, 0), sum(by_status.values())))
         return sorted(found.values(), key=lambda p: p.name)
 
 
@@ -216,7 +200,8 @@ class VersionSource:
     xml: bytes
 
 
-def version_source(runtime: Runtime, process_id: str, version: int) -> VersionSource:
+def version_source(runtime: Runtime, actor: Principal, process_id: str, version: int) -> VersionSource:
+    require_process_owner(actor)
     with runtime.reading() as session:
         row = session.execute(select(ProcessVersion.name, ProcessVersion.file_name, ProcessVersion.source_xml)
                               .where(ProcessVersion.process_id == process_id,

@@ -1,4 +1,8 @@
-"""Cases: start, message, timers, suspend/resume/terminate, and what a case looks like."""
+"""Cases: the use cases that start, message, suspend, resume, terminate and retry a case.
+
+Each public function takes the acting :class:`Principal`, decides whether it may act and
+acts in one transaction. :class:`CaseWork` holds the operations shared within a transaction.
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -9,14 +13,18 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..db.models import Case, CaseEvent, Letter, ProcessVersion, Sequence, Task, Timer
-from ..errors import Conflict, InvalidData, NotFound
-from .directory import unit_coded
-from .progress import OPEN, PENDING, Stepper, record
+from ..db.models import Case, ProcessVersion, Sequence, Task, Timer
+from ..domain.principals import Principal
+from ..domain.status import CaseStatus, TaskStatus, TimerStatus
+from ..errors import Conflict, Forbidden, InvalidData, NotFound, UnknownMessage
+from .directory import roles_held, scopes, unit_coded
+from .progress import Stepper, record
 from .runtime import Runtime
+from .visibility import acting_user, require_administrator, visible_case
 
-RUNNING, COMPLETED, SUSPENDED, TERMINATED, ERROR = "running", "completed", "suspended", "terminated", "error"
 DEFAULT_UNIT = "downing"
+ADMINISTERED = frozenset({CaseStatus.SUSPENDED, CaseStatus.RUNNING, CaseStatus.TERMINATED})
+RUNTIME_ACTOR = "system"  # what the runtime does by itself: linked cases, closing them
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,7 @@ class CaseSummary:
     reference: str
     process_id: str
     version: int
-    status: str
+    status: CaseStatus
     unit: str
     started_at: datetime
     ended_at: datetime | None
@@ -67,8 +75,27 @@ def _title(variables: Mapping[str, Any]) -> str:
     return " / ".join(parties + others)[:300]
 
 
+def change_status(case: Case, target: CaseStatus) -> None:
+    """Move the case to ``target`` if the status table allows it; Conflict otherwise."""
+    if not CaseStatus(case.status).may_become(target):
+        raise Conflict(f"{case.reference} is {case.status}; it cannot become {target}")
+    case.status = target
+
+
+def require_running(case: Case) -> None:
+    if case.status != CaseStatus.RUNNING:
+        raise Conflict(f"{case.reference} is {case.status}; only a running case can do this")
+
+
+def require_reason(reason: str | None) -> str:
+    """Administrative actions must say why: the reason goes into the case's record."""
+    if not reason or not reason.strip():
+        raise InvalidData("a reason is required", {"reason": ["Give a reason: it is kept in the case's record."]})
+    return reason.strip()
+
+
 class CaseWork:
-    """Case operations within one transaction (used by the public functions below)."""
+    """Case operations within one transaction (used by the use cases below and in tasks, timers)."""
 
     def __init__(self, runtime: Runtime, session: Session):
         self.runtime, self.session = runtime, session
@@ -85,7 +112,8 @@ class CaseWork:
             variables["parent_case"] = parent.reference
         case = Case(reference=_next_reference(self.session, now.year), process_version=version,
                     process_id=process_id, unit=unit_row, parent_case_id=parent.id if parent else None,
-                    status=RUNNING, title=_title(variables), started_by=by, started_at=now, engine_state="")
+                    status=CaseStatus.RUNNING, title=_title(variables), started_by=by, started_at=now,
+                    engine_state="")
         self.session.add(case)
         self.session.flush()
         record(self.session, case, now, by, "started", f"Case started: {version.name} v{version.version}",
@@ -96,41 +124,43 @@ class CaseWork:
 
     def step(self, case: Case, instance, action, actor: str):
         effects = self.stepper.advance(case, instance, action, actor, self._start_linked)
-        if instance.completed and case.status == RUNNING:
-            self.end(case, COMPLETED, actor, "Case completed")
+        if instance.completed and case.status == CaseStatus.RUNNING:
+            self.end(case, CaseStatus.COMPLETED, actor, "Case completed")
         return effects
 
     def _start_linked(self, parent: Case, process_id: str, variables: dict) -> None:
-        child = self.start(process_id, variables, "system", parent=parent)
-        record(self.session, parent, self.stepper.now, "system", "linked", f"Linked case started: {child.reference}",
-               {"case": child.reference, "process": process_id})
+        child = self.start(process_id, variables, RUNTIME_ACTOR, parent=parent)
+        record(self.session, parent, self.stepper.now, RUNTIME_ACTOR, "linked",
+               f"Linked case started: {child.reference}", {"case": child.reference, "process": process_id})
 
-    def end(self, case: Case, status: str, actor: str, summary: str) -> None:
-        case.status, case.ended_at = status, self.stepper.now
+    def end(self, case: Case, status: CaseStatus, actor: str, summary: str) -> None:
+        change_status(case, status)
+        case.ended_at = self.stepper.now
         record(self.session, case, self.stepper.now, actor, status, summary)
         for child in self.session.scalars(select(Case).where(Case.parent_case_id == case.id,
-                                                              Case.status == RUNNING)):
+                                                              Case.status == CaseStatus.RUNNING)):
             self._close_linked(child, case)
 
     def _close_linked(self, child: Case, parent: Case) -> None:
         instance = self.stepper.load(child)
         if "case_closed" not in instance.waiting_messages():
-            record(self.session, child, self.stepper.now, "system", "note",
+            record(self.session, child, self.stepper.now, RUNTIME_ACTOR, "note",
                    f"Linked case {parent.reference} ended; this case does not wait for case_closed")
             return
-        self.step(child, instance, lambda i: i.deliver_message("case_closed", {"case": parent.reference}), "system")
+        self.deliver(child, "case_closed", {"case": parent.reference}, RUNTIME_ACTOR, instance)
 
-    def deliver(self, case: Case, name: str, payload: Mapping[str, Any], by: str) -> None:
+    def deliver(self, case: Case, name: str, payload: Mapping[str, Any], by: str, instance=None) -> None:
         require_running(case)
-        instance = self.stepper.load(case)
-        record(self.session, case, self.stepper.now, by, "message", f"Message received: {name}", {"data": dict(payload)})
+        instance = instance or self.stepper.load(case)
+        record(self.session, case, self.stepper.now, by, "message", f"Message received: {name}",
+               {"data": dict(payload)})
         self.step(case, instance, lambda i: i.deliver_message(name, payload), by)
 
-    def fire_timers(self, case: Case, by: str = "scheduler") -> int:
+    def fire_timers(self, case: Case, by: str) -> int:
         """Fire the case's timers due by now; returns how many fired."""
-        if case.status != RUNNING:
+        if case.status != CaseStatus.RUNNING:
             return 0
-        due = self.session.scalars(select(Timer).where(Timer.case_id == case.id, Timer.status == PENDING,
+        due = self.session.scalars(select(Timer).where(Timer.case_id == case.id, Timer.status == TimerStatus.PENDING,
                                                        Timer.due_at <= self.stepper.now)).all()
         if not due:
             return 0
@@ -141,92 +171,119 @@ class CaseWork:
         self.step(case, instance, lambda i: i.fire_timers(), by)
         return len(due)
 
-
-def require_reason(reason: str) -> str:
-    """Administrative actions must say why: the reason goes into the case's record."""
-    if not reason or not reason.strip():
-        raise InvalidData("a reason is required", {"reason": ["Give a reason: it is kept in the case's record."]})
-    return reason.strip()
-
-
-def require_running(case: Case) -> None:
-    if case.status != RUNNING:
-        raise Conflict(f"{case.reference} is {case.status}; only a running case can do this")
+    def terminate(self, case: Case, by: str, reason: str) -> None:
+        for task in self.session.scalars(select(Task).where(Task.case_id == case.id, Task.status == TaskStatus.OPEN)):
+            task.status = TaskStatus.CANCELLED
+        for timer in self.session.scalars(select(Timer).where(Timer.case_id == case.id,
+                                                              Timer.status == TimerStatus.PENDING)):
+            timer.status = TimerStatus.CANCELLED
+        self.end(case, CaseStatus.TERMINATED, by, f"Case terminated: {reason}")
 
 
-def start_case(runtime: Runtime, process_id: str, variables: Mapping[str, Any], *, by: str,
+# --- use cases ------------------------------------------------------------------------------
+def _check_may_start(session: Session, actor: Principal, unit_id: int) -> None:
+    user = acting_user(session, actor)
+    if user is None or user.is_admin:
+        return
+    if not any(unit_id in units for units in scopes(session, user).values()):
+        raise Forbidden(f"{actor.username} holds no role in that unit and may not start cases there")
+
+
+def start_case(runtime: Runtime, actor: Principal, process_id: str, variables: Mapping[str, Any], *,
                unit: str | None = None, parent: str | None = None) -> CaseSummary:
+    """Start a case: administrators anywhere, others in a unit where they hold a role.
+
+    A linked case needs a parent case the actor may see.
+    """
     with runtime.transaction() as session:
-        parent_case = case_by_reference(session, parent) if parent else None
-        case = CaseWork(runtime, session).start(process_id, variables, by, unit, parent_case)
+        parent_case = visible_case(session, actor, parent) if parent else None
+        unit_id = unit_coded(session, unit).id if unit else (
+            parent_case.unit_id if parent_case else unit_coded(session, DEFAULT_UNIT).id)
+        _check_may_start(session, actor, unit_id)
+        case = CaseWork(runtime, session).start(process_id, variables, actor.username, unit, parent_case)
         return summary_of(case, parent)
 
 
-def deliver_message(runtime: Runtime, reference: str, name: str, payload: Mapping[str, Any], *, by: str) -> None:
+def _check_may_deliver(session: Session, actor: Principal, case: Case, name: str,
+                       waiting: Mapping[str, frozenset[str]]) -> bool:
+    """Refuse unless the actor may deliver ``name`` now; True when they act on a role's behalf."""
+    if name not in waiting:
+        raise UnknownMessage(f"{case.reference} does not wait for the message {name!r} now")
+    roles = waiting[name]
+    if not roles:
+        raise Forbidden(f"{name!r} is sent by the system itself; no one may deliver it")
+    user = acting_user(session, actor)
+    if user is not None and roles & roles_held(session, user, case.unit_id):
+        return False
+    if actor.may_administer:
+        return True
+    raise Forbidden(f"{name!r} may be delivered only by: {', '.join(sorted(roles))}")
+
+
+def deliver_message(runtime: Runtime, actor: Principal, reference: str, name: str, payload: Mapping[str, Any], *,
+                    reason: str | None = None) -> None:
+    """Deliver a message the case waits for (a party's request, an outside event).
+
+    Holders of the roles the diagram names for the message deliver it; administrators may
+    deliver it on their behalf with a reason (e.g. a withdrawal received by e-mail).
+    """
     with runtime.transaction() as session:
-        CaseWork(runtime, session).deliver(case_by_reference(session, reference), name, payload, by)
-
-
-def fire_due_timers(runtime: Runtime, reference: str) -> int:
-    """Fire one case's due timers at the runtime clock's instant."""
-    with runtime.transaction() as session:
-        return CaseWork(runtime, session).fire_timers(case_by_reference(session, reference))
-
-
-def set_status(runtime: Runtime, reference: str, status: str, *, by: str, reason: str) -> None:
-    """Suspend, resume or terminate a case (administrators; the reason is logged)."""
-    reason = require_reason(reason)
-    with runtime.transaction() as session:
-        case = case_by_reference(session, reference)
+        case = visible_case(session, actor, reference)
+        require_running(case)
         work = CaseWork(runtime, session)
-        allowed = {SUSPENDED: {RUNNING}, RUNNING: {SUSPENDED, ERROR}, TERMINATED: {RUNNING, SUSPENDED, ERROR}}
-        if case.status not in allowed[status]:
-            raise Conflict(f"{case.reference} is {case.status}; it cannot become {status}")
-        if status == TERMINATED:
-            for task in session.scalars(select(Task).where(Task.case_id == case.id, Task.status == OPEN)):
-                task.status = "cancelled"
-            for timer in session.scalars(select(Timer).where(Timer.case_id == case.id, Timer.status == PENDING)):
-                timer.status = "cancelled"
-            work.end(case, TERMINATED, by, f"Case terminated: {reason}")
+        instance = work.stepper.load(case)
+        if _check_may_deliver(session, actor, case, name, instance.waiting_messages()):
+            why = require_reason(reason)
+            record(session, case, work.stepper.now, actor.username, "admin",
+                   f"Message {name} delivered on behalf of its senders: {why}")
+        work.deliver(case, name, payload, actor.username, instance)
+
+
+def simulate_runtime_message(runtime: Runtime, reference: str, name: str, payload: Mapping[str, Any]) -> None:
+    """Deliver a message as the runtime itself would (e.g. ``case_closed`` when a parent case ends).
+
+    Only for the scenario runner, which checks a linked process on its own; no web, API or
+    CLI route reaches it.
+    """
+    with runtime.transaction() as session:
+        CaseWork(runtime, session).deliver(case_by_reference(session, reference), name, payload, RUNTIME_ACTOR)
+
+
+def set_status(runtime: Runtime, actor: Principal, reference: str, status: CaseStatus, *, reason: str) -> None:
+    """Suspend, resume or terminate a case (administrators; the reason is logged)."""
+    with runtime.transaction() as session:
+        case = visible_case(session, actor, reference)
+        require_administrator(actor, "change a case's status")
+        reason = require_reason(reason)
+        if status not in ADMINISTERED:
+            raise InvalidData(f"a case cannot be set {status} by hand",
+                              {"status": ["Choose suspend, resume or terminate."]})
+        work = CaseWork(runtime, session)
+        if status == CaseStatus.TERMINATED:
+            work.terminate(case, actor.username, reason)
             return
-        case.status = status
-        case.error = None if status == RUNNING else case.error
-        record(session, case, work.stepper.now, by, status, f"Case {'resumed' if status == RUNNING else status}: {reason}")
+        change_status(case, status)
+        case.error = None if status == CaseStatus.RUNNING else case.error
+        verb = "resumed" if status == CaseStatus.RUNNING else str(status)
+        record(session, case, work.stepper.now, actor.username, status, f"Case {verb}: {reason}")
 
 
-@dataclass(frozen=True)
-class CaseFile:
-    summary: CaseSummary
-    title: str
-    tasks: list[dict]
-    timers: list[dict]
-    letters: list[dict]
-    events: list[dict]
-    linked: list[CaseSummary]
-    error: str | None
+def retry(runtime: Runtime, actor: Principal, reference: str, *, reason: str) -> int:
+    """Put a case whose step failed back to running and run its due timers again.
 
-
-def case_file(runtime: Runtime, reference: str) -> CaseFile:
-    with runtime.reading() as session:
-        case = case_by_reference(session, reference)
-        parent = session.get(Case, case.parent_case_id) if case.parent_case_id else None
-        tasks = [{"id": t.id, "name": t.name, "element": t.element_id, "role": t.role, "status": t.status,
-                  "due_on": t.due_on.isoformat() if t.due_on else None,
-                  "claimed_by": t.claimed_by.username if t.claimed_by else None,
-                  "completed_by": t.completed_by.username if t.completed_by else None}
-                 for t in session.scalars(select(Task).where(Task.case_id == case.id).order_by(Task.id))]
-        timers = [{"name": t.name, "element": t.element_id, "due_at": t.due_at.isoformat(), "status": t.status}
-                  for t in session.scalars(select(Timer).where(Timer.case_id == case.id).order_by(Timer.id))]
-        letters = [{"id": l.id, "template": l.template, "title": l.title, "created_at": l.created_at.isoformat(),
-                    "body": l.body}
-                   for l in session.scalars(select(Letter).where(Letter.case_id == case.id).order_by(Letter.id))]
-        events = [{"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "summary": e.summary}
-                  for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
-                                           .order_by(CaseEvent.id))]
-        linked = [summary_of(c, case.reference) for c in
-                  session.scalars(select(Case).where(Case.parent_case_id == case.id).order_by(Case.id))]
-        return CaseFile(summary_of(case, parent.reference if parent else None), case.title, tasks, timers,
-                        letters, events, linked, case.error)
+    If the step fails again nothing changes: the case stays in error. Returns timers fired.
+    """
+    with runtime.transaction() as session:
+        case = visible_case(session, actor, reference)
+        require_administrator(actor, "retry a case")
+        reason = require_reason(reason)
+        if case.status != CaseStatus.ERROR:
+            raise Conflict(f"{case.reference} is {case.status}; only a case in error can be retried")
+        work = CaseWork(runtime, session)
+        change_status(case, CaseStatus.RUNNING)
+        case.error = None
+        record(session, case, work.stepper.now, actor.username, "retry", f"Failed step retried: {reason}")
+        return work.fire_timers(case, actor.username)
 
 
 def count_cases(runtime: Runtime) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ..clock import SystemClock, VirtualClock
+from ..domain.status import CaseStatus
 from .cases import count_cases
 from .runtime import Runtime
 
@@ -59,7 +60,7 @@ def _resolve(value, start: str):
 def seed_cases(runtime: Runtime) -> int:
     """Create the demo cases once; returns how many were created."""
     from ..scenarios import ScenarioRun
-    from . import cases
+    from . import access, cases
 
     if count_cases(runtime):
         return 0
@@ -75,6 +76,6 @@ def seed_cases(runtime: Runtime) -> int:
         run.advance({"advance": now.isoformat()})
         made.append(run.main)
         story.dispose()
-    cases.set_status(runtime, made[-1], cases.SUSPENDED, by="admin",
+    cases.set_status(runtime, access.principal(runtime, "admin"), made[-1], CaseStatus.SUSPENDED,
                      reason="Police investigation: procedure suspended (demo)")
     return count_cases(runtime)

@@ -17,6 +17,7 @@ from ..domain.deadlines import Deadline, Reminder
 from ..domain.forms import FormDefinitionError, parse_form
 from ..engine.functions import script_functions
 from ..engine.parsing import ParsedProcess, Problem, parse_files, timer_problem
+from ..engine.sandbox import Limits
 from ..errors import DeploymentRefused
 from .directory import ensure_roles, role_codes
 from .letters import template_problem
@@ -58,7 +59,8 @@ def read_bpmn(paths: list[Path]) -> dict[str, bytes]:
 
 
 def _check_process(process: ParsedProcess, library: Library, roles: set[str],
-                   known_processes: set[str]) -> list[Problem]:
+                   known_processes: set[str], *, evaluate: bool = True, limits: Limits = Limits()) -> list[Problem]:
+    """``evaluate=False`` skips evaluating the diagram's expressions (see :func:`validate`)."""
     problems: list[Problem] = []
 
     def problem(element, message):
@@ -69,8 +71,8 @@ def _check_process(process: ParsedProcess, library: Library, roles: set[str],
     for element in process.of_kind("action"):
         _check_action(element, library, known_processes, problem)
     functions = script_functions(WorkingCalendar(), lambda: PROBE_INSTANT)
-    for element in process.of_kind("timer"):
-        reason = timer_problem(element.settings["expression"], element.settings["type"], functions)
+    for element in process.of_kind("timer") if evaluate else ():
+        reason = timer_problem(element.settings["expression"], element.settings["type"], functions, limits)
         if reason:
             problem(element, reason)
     for element in process.elements:
@@ -148,12 +150,20 @@ def _content_hash(members: list[ParsedProcess], assets: dict) -> str:
 
 
 def validate(files: Mapping[str, bytes], library: Library, roles: set[str],
-             deployed_ids: set[str] = frozenset()) -> tuple[dict[str, ParsedProcess], list[Problem]]:
-    """Everything a deployment checks, without touching the database."""
+             deployed_ids: set[str] = frozenset(), *, deployed: Mapping[str, bytes] | None = None,
+             limits: Limits = Limits()) -> tuple[dict[str, ParsedProcess], list[Problem]]:
+    """Everything a deployment checks, without touching the database.
+
+    ``deployed`` holds the sources of the latest deployed versions (by file name): a file
+    identical to one of them had its expressions evaluated when it was deployed, so they
+    are not evaluated again (every deployment re-parses them, to resolve call activities).
+    """
     processes, problems = parse_files(files)
     known = set(processes) | set(deployed_ids)
+    deployed = deployed or {}
     for process in processes.values():
-        problems.extend(_check_process(process, library, roles, known))
+        unchanged = deployed.get(process.file_name) == process.xml
+        problems.extend(_check_process(process, library, roles, known, evaluate=not unchanged, limits=limits))
     return processes, problems
 
 
@@ -175,8 +185,9 @@ def deploy(runtime: Runtime, files: Mapping[str, bytes], *, by: str,
     library = library or Library.load(runtime.settings.forms_dir, runtime.settings.letters_dir)
     with runtime.transaction() as session:
         ensure_roles(session)
-        bundle = {**latest_sources(session), **files}
-        processes, problems = validate(bundle, library, role_codes(session))
+        deployed = latest_sources(session)
+        processes, problems = validate({**deployed, **files}, library, role_codes(session), deployed=deployed,
+                                       limits=Limits(cpu_seconds=runtime.settings.script_cpu_seconds))
         if problems:
             raise DeploymentRefused(problems)
         results = []

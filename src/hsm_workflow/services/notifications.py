@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from ..db.models import Case, Notification, Task, User
 from ..mail import Mailer
 from .directory import candidates
-from .progress import OPEN, record
+from ..domain.status import TaskStatus
+from .progress import record
 from .runtime import Runtime
 
 REMINDER, ESCALATION = "reminder", "escalation"
@@ -57,7 +58,7 @@ def queue_due_notifications(runtime: Runtime, limit: int = 200) -> int:
                                        (ESCALATION, Task.due_at, lambda t: t.escalate_to.split() or [t.role])):
             already = exists().where(Notification.task_id == Task.id, Notification.kind == kind)
             query = select(Task).join(Case).where(
-                Task.status == OPEN, Case.status == "running", moment.is_not(None), moment <= now,
+                Task.status == TaskStatus.OPEN, Case.status == "running", moment.is_not(None), moment <= now,
                 ~already).order_by(Task.id).limit(limit)
             if session.bind.dialect.name == "postgresql":  # several schedulers: each task decided by one
                 query = query.with_for_update(skip_locked=True, of=Task)

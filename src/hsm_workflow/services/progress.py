@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db.models import Case, CaseEvent, ClockPause, ClosureDay, Letter, ProcessVersion, Task, Timer
-from ..domain.calendar import WorkingCalendar, end_of_day, start_of_day
+from ..domain.calendar import WorkingCalendar, end_of_day, local_date, start_of_day
 from ..domain.deadlines import Deadline, Reminder, start_date
+from ..domain.status import TaskStatus, TimerStatus
 from ..engine.functions import script_functions
 from ..engine.instance import Effects, EngineError, NotWaiting, OpenUserTask, ProcessInstance
 from ..engine.runtime import ProcessEngine
@@ -24,8 +25,6 @@ from ..errors import StepFailed, UnknownMessage
 from .letters import render_letter
 from .runtime import Runtime
 
-OPEN, DONE, CANCELLED = "open", "completed", "cancelled"
-PENDING, FIRED = "pending", "fired"
 
 
 def working_calendar(session: Session) -> WorkingCalendar:
@@ -86,7 +85,7 @@ class Stepper:
     def _write_letter(self, case: Case, template: str, element_id: str, variables: Mapping[str, Any]) -> None:
         source = case.process_version.assets["letters"][template]
         context = {**variables, "case": {"reference": case.reference, "unit": case.unit.name,
-                                         "title": case.title}, "today": self.now.date().isoformat()}
+                                         "title": case.title}, "today": local_date(self.now).isoformat()}
         letter = render_letter(template, source, context)
         self.session.add(Letter(case_id=case.id, template=template, element_id=element_id,
                                 title=letter.title, body=letter.body, created_at=self.now))
@@ -111,14 +110,14 @@ class Stepper:
 
     def _sync_tasks(self, case: Case, open_tasks: list[OpenUserTask]) -> None:
         rows = {row.engine_task_id: row for row in self.session.scalars(
-            select(Task).where(Task.case_id == case.id, Task.status == OPEN))}
+            select(Task).where(Task.case_id == case.id, Task.status == TaskStatus.OPEN))}
         for view in open_tasks:
             if view.engine_id not in rows:
                 self.session.add(self._new_task(case, view))
         live = {view.engine_id for view in open_tasks}
         for engine_id, row in rows.items():
             if engine_id not in live:
-                row.status = CANCELLED
+                row.status = TaskStatus.CANCELLED
                 record(self.session, case, self.now, "system", "task", f"Task withdrawn: {row.name}")
 
     def _new_task(self, case: Case, view: OpenUserTask) -> Task:
@@ -131,22 +130,22 @@ class Stepper:
                 remind_at = start_of_day(Reminder.parse(view.reminder).remind_on(due_on, self.calendar))
         return Task(case_id=case.id, unit_id=case.unit_id, engine_task_id=view.engine_id,
                     element_id=view.element_id, name=view.name, role=view.role, form_id=view.form,
-                    instructions=view.instructions, status=OPEN, opened_at=self.now, due_on=due_on,
+                    instructions=view.instructions, status=TaskStatus.OPEN, opened_at=self.now, due_on=due_on,
                     due_at=due_at, remind_at=remind_at, escalate_to=" ".join(view.escalate_to))
 
     def _sync_timers(self, case: Case, instance: ProcessInstance) -> None:
         rows = {row.engine_task_id: row for row in self.session.scalars(
-            select(Timer).where(Timer.case_id == case.id, Timer.status == PENDING))}
+            select(Timer).where(Timer.case_id == case.id, Timer.status == TimerStatus.PENDING))}
         pending = {timer.engine_id: timer for timer in instance.pending_timers()}
         for engine_id, timer in pending.items():
             row = rows.get(engine_id)
             if row is None:
                 self.session.add(Timer(case_id=case.id, engine_task_id=engine_id, element_id=timer.element_id,
-                                       name=timer.name, due_at=timer.due_at, status=PENDING))
+                                       name=timer.name, due_at=timer.due_at, status=TimerStatus.PENDING))
             elif row.due_at != timer.due_at:  # a cycle moved on to its next occurrence
                 row.due_at = timer.due_at
         for engine_id, row in rows.items():
             if engine_id not in pending:
                 fired = row.due_at <= self.now
-                row.status = FIRED if fired else CANCELLED
+                row.status = TimerStatus.FIRED if fired else TimerStatus.CANCELLED
                 row.fired_at = self.now if fired else None

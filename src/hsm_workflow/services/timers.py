@@ -12,15 +12,22 @@ not a pile of them).
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from ..db.models import Case, Timer
-from .cases import ERROR, RUNNING, CaseWork
-from .progress import PENDING, record
+from ..errors import HsmError
+from ..domain.principals import SCHEDULER
+from ..domain.status import CaseStatus, TimerStatus
+from .cases import CaseWork, change_status
+from .progress import record
 from .runtime import Runtime
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -32,8 +39,8 @@ class Sweep:
 
 def _due_cases(session: Session, runtime: Runtime, limit: int) -> list[Case]:
     now = runtime.clock.now()
-    due = exists().where(Timer.case_id == Case.id, Timer.status == PENDING, Timer.due_at <= now)
-    query = select(Case).where(Case.status == RUNNING, due).order_by(Case.id).limit(limit)
+    due = exists().where(Timer.case_id == Case.id, Timer.status == TimerStatus.PENDING, Timer.due_at <= now)
+    query = select(Case).where(Case.status == CaseStatus.RUNNING, due).order_by(Case.id).limit(limit)
     if session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Case)
     return list(session.scalars(query))
@@ -48,14 +55,22 @@ def fire_due(runtime: Runtime, batch: int = 50) -> Sweep:
         for case in cases:
             savepoint = session.begin_nested()
             try:
-                fired += work.fire_timers(case)
+                fired += work.fire_timers(case, SCHEDULER.username)
                 savepoint.commit()
             except Exception as error:  # noqa: BLE001 - any failure stops this case, never the sweep
                 savepoint.rollback()
                 failed += 1
-                case.status, case.error = ERROR, str(error)[:2000]
-                record(session, case, runtime.clock.now(), "scheduler", "error", f"Timer step failed: {error}")
+                _mark_error(session, runtime, case, error)
         return Sweep(len(cases), fired, failed)
+
+
+def _mark_error(session: Session, runtime: Runtime, case: Case, error: Exception) -> None:
+    """The case stops, with the reason an administrator needs to fix it and retry."""
+    log.warning("case %s: timer step failed", case.reference, exc_info=error)
+    reason = str(error) if isinstance(error, HsmError) else f"{type(error).__name__}: {error}"
+    change_status(case, CaseStatus.ERROR)
+    case.error = reason[:2000]
+    record(session, case, runtime.clock.now(), SCHEDULER.username, "error", f"Timer step failed: {reason}")
 
 
 def fire_all_due(runtime: Runtime, batch: int = 50) -> int:

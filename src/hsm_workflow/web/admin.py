@@ -6,37 +6,36 @@ import json
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from ..errors import HsmError, InvalidData, NotFound
-from ..services import admin
-from ..services.cases import RUNNING, SUSPENDED, TERMINATED
-from .auth import permission_required
+from ..domain.status import CaseStatus
+from ..errors import Forbidden, HsmError, InvalidData, NotFound
+from ..services import admin, cases
+from .auth import login_required
 from .util import runtime_of, user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-console = permission_required("may_administer")
-case_action = permission_required("may_administer", status=404)  # a case route: never confirm it exists
-STATUS_ACTIONS = {"suspend": (SUSPENDED, "suspended"), "resume": (RUNNING, "resumed"),
-                  "terminate": (TERMINATED, "terminated")}
+STATUS_ACTIONS = {"suspend": (CaseStatus.SUSPENDED, "suspended"), "resume": (CaseStatus.RUNNING, "resumed"),
+                  "terminate": (CaseStatus.TERMINATED, "terminated")}
+STATUSES = [status.value for status in CaseStatus]
 
 
 @bp.get("")
-@console
+@login_required
 def index():
     args = request.args
-    page = admin.list_cases(runtime_of(), process_id=args.get("procedure") or None,
-                            status=args.get("status") if args.get("status") in admin.STATUSES else None,
+    page = admin.list_cases(runtime_of(), user(), process_id=args.get("procedure") or None,
+                            status=args.get("status") if args.get("status") in STATUSES else None,
                             overdue=args.get("overdue") == "1", waiting=args.get("waiting") == "1",
                             page=args.get("page", 1, type=int))
-    return render_template("admin/index.html", page=page, statuses=admin.STATUSES, args=args)
+    return render_template("admin/index.html", page=page, statuses=STATUSES, args=args)
 
 
 def _case_page(reference: str, action: str | None = None, errors: dict | None = None, status: int = 200):
-    return render_template("admin/case.html", case=admin.admin_case(runtime_of(), reference),
+    return render_template("admin/case.html", case=admin.admin_case(runtime_of(), user(), reference),
                            action=action, errors=errors or {}, values=request.form), status
 
 
 @bp.get("/cases/<reference>")
-@case_action
+@login_required
 def case(reference: str):
     return _case_page(reference)
 
@@ -47,7 +46,7 @@ def _act(reference: str, action: str, run, done: str):
         run()
     except InvalidData as error:
         return _case_page(reference, action, error.errors, 422)
-    except NotFound:
+    except (NotFound, Forbidden):
         raise
     except HsmError as error:
         flash(f"Nothing was changed: {error}", "error")
@@ -57,31 +56,31 @@ def _act(reference: str, action: str, run, done: str):
 
 
 @bp.post("/cases/<reference>/status")
-@case_action
+@login_required
 def set_status(reference: str):
     action = request.form.get("action", "")
     if action not in STATUS_ACTIONS:
         return _case_page(reference, "status", {"action": ["Choose suspend, resume or terminate."]}, 422)
     status, done = STATUS_ACTIONS[action]
-    return _act(reference, "status", lambda: admin.set_status(
-        runtime_of(), reference, status, by=user().username, reason=request.form.get("reason", "")),
+    return _act(reference, "status", lambda: cases.set_status(
+        runtime_of(), user(), reference, status, reason=request.form.get("reason", "")),
         f"{reference} {done}.")
 
 
 @bp.post("/cases/<reference>/retry")
-@case_action
+@login_required
 def retry(reference: str):
-    return _act(reference, "retry", lambda: admin.retry(
-        runtime_of(), reference, by=user().username, reason=request.form.get("reason", "")),
+    return _act(reference, "retry", lambda: cases.retry(
+        runtime_of(), user(), reference, reason=request.form.get("reason", "")),
         f"{reference} is running again.")
 
 
 @bp.post("/cases/<reference>/tasks/<int:task_id>/reassign")
-@case_action
+@login_required
 def reassign(reference: str, task_id: int):
     target = request.form.get("to", "")
     return _act(reference, f"reassign-{task_id}", lambda: admin.reassign(
-        runtime_of(), reference, task_id, target, by=user().username, reason=request.form.get("reason", "")),
+        runtime_of(), user(), reference, task_id, target, reason=request.form.get("reason", "")),
         f"Task given to {target}.")
 
 
@@ -96,7 +95,7 @@ def _payload(text: str) -> dict:
 
 
 @bp.post("/cases/<reference>/message")
-@case_action
+@login_required
 def message(reference: str):
     form = request.form
     name = form.get("name", "").strip()
@@ -104,6 +103,6 @@ def message(reference: str):
     def run():
         if not name:
             raise InvalidData("no message name", {"name": ["Give the message name."]})
-        admin.deliver_message(runtime_of(), reference, name, _payload(form.get("payload", "")),
-                              by=user().username, reason=form.get("reason", ""))
+        cases.deliver_message(runtime_of(), user(), reference, name, _payload(form.get("payload", "")),
+                              reason=form.get("reason", ""))
     return _act(reference, "message", run, f"Message {name} delivered to {reference}.")

@@ -13,7 +13,7 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 @bp.get("/<reference>")
 @login_required
 def case_file(reference: str):
-    view = access.case_view(runtime_of(), user().username, reference)
+    view = access.case_view(runtime_of(), user(), reference)
     return render_template("cases/file.html", case=view, file=view.file,
                            diagram_url=url_for("cases.diagram", reference=reference))
 
@@ -22,11 +22,11 @@ def case_file(reference: str):
 @login_required
 def letter(reference: str, letter_id: int):
     return render_template("cases/letter.html",
-                           letter=access.letter(runtime_of(), user().username, reference, letter_id))
+                           letter=access.letter(runtime_of(), user(), reference, letter_id))
 
 
 @bp.get("/<reference>/diagram.bpmn")
 @login_required
 def diagram(reference: str):
-    xml = access.case_diagram(runtime_of(), user().username, reference)
+    xml = access.case_diagram(runtime_of(), user(), reference)
     return Response(xml, mimetype="application/xml")

@@ -8,7 +8,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..domain.forms import LIST_TYPES, Form
 from ..errors import InvalidData
-from ..services import access
+from ..services import access, tasks
 from .auth import login_required
 from .util import local_path, runtime_of, user
 
@@ -20,7 +20,7 @@ bp = Blueprint("inbox", __name__)
 def index():
     process_id = request.args.get("procedure") or None
     overdue_only = request.args.get("overdue") == "1"
-    box = access.inbox(runtime_of(), user().username, process_id=process_id, overdue_only=overdue_only)
+    box = access.inbox(runtime_of(), user(), process_id=process_id, overdue_only=overdue_only)
     return render_template("inbox/index.html", inbox=box, procedure=process_id, overdue_only=overdue_only)
 
 
@@ -38,7 +38,7 @@ def _initial_values(form: Form) -> dict[str, Any]:
 @bp.get("/tasks/<int:task_id>")
 @login_required
 def task(task_id: int):
-    view = access.task_view(runtime_of(), user().username, task_id)
+    view = access.task_view(runtime_of(), user(), task_id)
     values = _initial_values(view.form) if view.form else {}
     return render_template("inbox/task.html", task=view, values=values, errors={})
 
@@ -46,11 +46,11 @@ def task(task_id: int):
 @bp.post("/tasks/<int:task_id>")
 @login_required
 def submit(task_id: int):
-    runtime, username = runtime_of(), user().username
-    view = access.task_view(runtime, username, task_id)
+    runtime, actor = runtime_of(), user()
+    view = access.task_view(runtime, actor, task_id)
     data = form_data(view.form, request.form) if view.form else {}  # no form: the service says why not
     try:
-        following = access.complete_task(runtime, username, task_id, data)
+        following = tasks.complete(runtime, actor, task_id, data)
     except InvalidData as error:
         return render_template("inbox/task.html", task=view, values=data, errors=error.errors), 422
     flash(f"Done: {view.name} ({view.case}).")
@@ -63,14 +63,14 @@ def submit(task_id: int):
 @bp.post("/tasks/<int:task_id>/claim")
 @login_required
 def claim(task_id: int):
-    access.claim_task(runtime_of(), user().username, task_id)
-    flash("The task is yours: others with the role no longer see it in their inbox.")
+    if tasks.claim(runtime_of(), user(), task_id):
+        flash("The task is yours: others with the role no longer see it in their inbox.")
     return redirect(local_path(request.form.get("next"), url_for("inbox.task", task_id=task_id)))
 
 
 @bp.post("/tasks/<int:task_id>/unclaim")
 @login_required
 def unclaim(task_id: int):
-    access.unclaim_task(runtime_of(), user().username, task_id)
+    tasks.unclaim(runtime_of(), user(), task_id)
     flash("The task is released: everyone with the role sees it again.")
     return redirect(local_path(request.form.get("next"), url_for("inbox.task", task_id=task_id)))

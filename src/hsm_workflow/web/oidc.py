@@ -1,28 +1,29 @@
 """OpenID Connect sign-in (Authlib), on only when HSM_OIDC_ISSUER, HSM_OIDC_CLIENT_ID and
-HSM_OIDC_CLIENT_SECRET are set. The ``preferred_username`` claim names the local user."""
+HSM_OIDC_CLIENT_SECRET are set. The ``preferred_username`` claim names the local user, who
+gets a session exactly as a local sign-in does; failures are recorded as sign-in attempts."""
 from __future__ import annotations
 
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, session, url_for
 
-from ..services import access
-from .auth import sign_in
+from ..config import Settings
+from ..services import sessions
+from .auth import SESSION_ID, attempt, start_session
 from .util import runtime_of
 
 bp = Blueprint("oidc", __name__, url_prefix="/login/sso")
-SETTINGS = ("HSM_OIDC_ISSUER", "HSM_OIDC_CLIENT_ID", "HSM_OIDC_CLIENT_SECRET")
 
 
-def init_app(app: Flask) -> None:
-    if not all(app.config.get(name) for name in SETTINGS):
+def init_app(app: Flask, settings: Settings) -> None:
+    if not (settings.oidc_issuer and settings.oidc_client_id and settings.oidc_client_secret):
         return
     oauth = OAuth(app)
     oauth.register(
         "sso",
-        client_id=app.config["HSM_OIDC_CLIENT_ID"],
-        client_secret=app.config["HSM_OIDC_CLIENT_SECRET"],
-        server_metadata_url=app.config["HSM_OIDC_ISSUER"].rstrip("/") + "/.well-known/openid-configuration",
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret,
+        server_metadata_url=settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
         client_kwargs={"scope": "openid profile email"},
     )
     app.register_blueprint(bp)
@@ -46,13 +47,15 @@ def callback():
     try:
         token = _client().authorize_access_token()
     except OAuthError as error:
+        sessions.record_failure(runtime_of(), attempt("", sessions.SINGLE_SIGN_ON), f"provider: {error.error}")
         return _refused(f"Signing in with your institution account did not work ({error.error}). Try again.", 401)
     claims = token.get("userinfo") or _client().userinfo(token=token)
-    username = claims.get("preferred_username") or ""
-    principal = access.principal(runtime_of(), username) if username else None
-    if principal is None:
+    signed = sessions.sign_in_vouched(runtime_of(), attempt(claims.get("preferred_username") or "",
+                                                            sessions.SINGLE_SIGN_ON),
+                                      replacing=session.get(SESSION_ID))
+    if signed is None:
         return _refused("Your sign-in worked, but there is no account here for you. Ask an administrator to add one.",
                         403)
-    sign_in(principal, "oidc")
-    flash(f"Signed in as {principal.display_name}.")
+    start_session(signed)
+    flash(f"Signed in as {signed.principal.display_name}.")
     return redirect(url_for("inbox.index"))

@@ -6,27 +6,26 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from werkzeug.utils import secure_filename
 
 from ..errors import DeploymentRefused
-from ..services import admin, deployment
-from .auth import permission_required
+from ..services import admin
+from .auth import login_required
 from .util import runtime_of, user
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
-owners = permission_required("may_own_processes")
 
 
 def _index(problems=(), upload_error: str | None = None, status: int = 200):
-    return render_template("processes/index.html", processes=admin.processes(runtime_of()),
+    return render_template("processes/index.html", processes=admin.processes(runtime_of(), user()),
                            problems=problems, upload_error=upload_error), status
 
 
 @bp.get("")
-@owners
+@login_required
 def index():
     return _index()
 
 
 @bp.post("")
-@owners
+@login_required
 def upload():
     uploads = [f for f in request.files.getlist("bpmn") if f.filename]
     names = [secure_filename(f.filename) for f in uploads]
@@ -34,7 +33,7 @@ def upload():
         return _index(upload_error="Choose one or more .bpmn files.", status=422)
     files = {name: upload.read() for name, upload in zip(names, uploads, strict=True)}
     try:
-        results = deployment.deploy(runtime_of(), files, by=user().username)
+        results = admin.deploy(runtime_of(), user(), files)
     except DeploymentRefused as refused:
         return _index(problems=refused.problems, status=422)
     for result in results:
@@ -44,17 +43,17 @@ def upload():
 
 
 @bp.get("/<process_id>/v<int:version>")
-@owners
+@login_required
 def version(process_id: str, version: int):
-    source = admin.version_source(runtime_of(), process_id, version)
+    source = admin.version_source(runtime_of(), user(), process_id, version)
     return render_template("processes/version.html", source=source,
                            diagram_url=url_for("processes.source", process_id=process_id, version=version))
 
 
 @bp.get("/<process_id>/v<int:version>/source.bpmn")
-@owners
+@login_required
 def source(process_id: str, version: int):
-    found = admin.version_source(runtime_of(), process_id, version)
+    found = admin.version_source(runtime_of(), user(), process_id, version)
     download = f"{found.process_id}-v{found.version}.bpmn"
     return Response(found.xml, mimetype="application/xml",
                     headers={"Content-Disposition": f'attachment; filename="{download}"'})

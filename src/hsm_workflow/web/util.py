@@ -1,6 +1,8 @@
 """Small helpers the blueprints share: the runtime, the signed-in user, safe redirects."""
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from flask import current_app, g
 from werkzeug.exceptions import Unauthorized
 
@@ -19,8 +21,20 @@ def user() -> Principal:
     return g.user
 
 
+def _is_local_path(target: str) -> bool:
+    """A path of this site: one leading "/", no "//", no backslash, no control character.
+
+    Browsers drop tabs and line breaks from URLs and read "\\" as "/", so ``/%09/evil.example/``
+    or ``/\\evil.example`` would leave the site; the check is made on the decoded form too.
+    """
+    for form in (target, unquote(target)):
+        if not form.startswith("/") or "//" in form or "\\" in form:
+            return False
+        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in form):
+            return False
+    return True
+
+
 def local_path(target: str | None, default: str) -> str:
     """``target`` if it is a path on this site, else ``default`` (no open redirects)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")) and "\n" not in target:
-        return target
-    return default
+    return target if target and _is_local_path(target) else default

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from ...services.admin import STATUSES
+from ...domain.status import CaseStatus
 
 NOT_BLANK = validate.Regexp(r"\S", error="Must not be blank.")
 MESSAGE_NAME = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="Use a snake_case message name.")
@@ -16,7 +16,7 @@ class Strict(Schema):
 
 # --- requests ------------------------------------------------------------------------------
 class CaseListQuery(Strict):
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = fields.String(validate=validate.OneOf([status.value for status in CaseStatus]))
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
@@ -41,6 +41,7 @@ class CompleteTask(Strict):
 class Message(Strict):
     name = fields.String(required=True, validate=MESSAGE_NAME)
     payload = fields.Dict(keys=fields.String(), load_default=dict)
+    reason = fields.String(load_default=None, allow_none=True)  # administrators on a role's behalf
 
 
 class Reason(Strict):
@@ -59,13 +60,46 @@ class CaseSummary(Schema):
     parent = fields.String(allow_none=True)
 
 
+class CaseTask(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    element = fields.String()
+    role = fields.String()
+    status = fields.String()
+    due_on = fields.Date(allow_none=True)
+    claimed_by = fields.String(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+
+
+class CaseTimer(Schema):
+    name = fields.String()
+    element = fields.String()
+    due_at = fields.DateTime()
+    status = fields.String()
+
+
+class CaseLetter(Schema):
+    id = fields.Integer()
+    template = fields.String()
+    title = fields.String()
+    created_at = fields.DateTime()
+    body = fields.String()
+
+
+class CaseEvent(Schema):
+    at = fields.DateTime()
+    actor = fields.String()
+    kind = fields.String()
+    summary = fields.String()
+
+
 class CaseFile(Schema):
     summary = fields.Nested(CaseSummary)
     title = fields.String()
-    tasks = fields.List(fields.Dict())
-    timers = fields.List(fields.Dict())
-    letters = fields.List(fields.Dict())
-    events = fields.List(fields.Dict())
+    tasks = fields.List(fields.Nested(CaseTask))
+    timers = fields.List(fields.Nested(CaseTimer))
+    letters = fields.List(fields.Nested(CaseLetter))
+    events = fields.List(fields.Nested(CaseEvent))
     linked = fields.List(fields.Nested(CaseSummary))
     error = fields.String(allow_none=True)
 
