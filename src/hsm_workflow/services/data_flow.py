@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from jinja2 import TemplateSyntaxError
 from lxml import etree
@@ -52,8 +53,12 @@ class Facts:
     conditional: frozenset[Condition] = frozenset()
     known: Known = frozenset()
 
+    @cached_property
+    def _known(self) -> dict[str, frozenset[str]]:
+        return dict(self.known)
+
     def values(self, choice: str) -> frozenset[str] | None:
-        return next((values for known, values in self.known if known == choice), None)
+        return self._known.get(choice)
 
     def ruled_out(self, choice: str, value: str) -> bool:
         """Whether the choice cannot have the value here (it is never set, or a flow excluded it)."""
@@ -64,13 +69,13 @@ class Facts:
         variable, choice, value = condition
         return variable in self.certain or condition in self.conditional or self.ruled_out(choice, value)
 
-    def meet(self, other: "Facts", asked: frozenset[tuple[str, str]]) -> "Facts":
+    def meet(self, other: "Facts", asked: frozenset[tuple[str, str]], read: frozenset[str]) -> "Facts":
         """Facts on both paths. A condition also holds on a path where its choice cannot have its
-        value, so the conditions ``asked`` about are tried for every variable one path sets."""
+        value, so the conditions ``asked`` about are tried for each ``read`` variable one path sets."""
         certain, maybe = self.certain & other.certain, self.maybe | other.maybe
         candidates = self.conditional | other.conditional | {
-            (variable, choice, value) for variable in (self.certain | other.certain) - certain
-            for choice, value in asked}
+            (variable, choice, value) for variable in ((self.certain ^ other.certain) & read)
+            for choice, value in asked if choice in maybe}
         known = {(choice, values | other_values) for choice, values in self.known
                  if (other_values := other.values(choice)) is not None}
         return Facts(certain, maybe, frozenset(
@@ -255,10 +260,10 @@ class _Graph:
 
 class _Analysis:
     def __init__(self, process: ParsedProcess, graph: "_Graph", forms: Mapping[str, Form], start: Facts,
-                 asked: frozenset[tuple[str, str]]):
+                 asked: frozenset[tuple[str, str]], read: frozenset[str]):
         self.graph = graph
         self.settings = {e.id: e.settings for e in process.elements}
-        self.forms, self.start, self.asked = forms, start, asked
+        self.forms, self.start, self.asked, self.read = forms, start, asked, read
         self.before: dict[str, Facts | None] = {i: None for i in self.graph.nodes}  # None: not reached
         self.start_id = start_event(process).get("id")
 
@@ -289,7 +294,7 @@ class _Analysis:
         return _fold(reached, self._meet)
 
     def _meet(self, one: Facts, other: Facts) -> Facts:
-        return one.meet(other, self.asked)
+        return one.meet(other, self.asked, self.read)
 
     def _scope_entry(self, scope: str) -> Facts | None:
         """What a sub-process starts with; an event sub-process, what its own scope started with."""
@@ -343,35 +348,39 @@ def data_gaps(process: ParsedProcess, form_sources: Mapping[str, str],
     forms = _parsed({form_id: form_sources[form_id] for form_id in used if form_id in form_sources})
     if start_form is None or start_form not in forms:
         return []
-    reads = {letter: _reads(source) for letter, source in letter_sources.items()
-             if letter in {e.settings.get("letter") for e in process.of_kind("action")}}
     graph = _Graph(_process_node(process))
-    asked = frozenset(test for found in reads.values() for _, tests in found for test in tests) | {
+    needs = _needs(graph, {e.id: e.settings for e in process.elements}, letter_sources)
+    asked = frozenset(test for found in needs.values() for _, tests, _ in found for test in tests) | {
         (choice, value) for flows in graph.incoming.values() for _, choices in flows
         for choice, values in choices.items() for value in values}
-    analysis = _Analysis(process, graph, forms, Facts().then(form_sets(forms[start_form])), asked)
+    read = frozenset(name for found in needs.values() for name, _, _ in found)
+    analysis = _Analysis(process, graph, forms, Facts().then(form_sets(forms[start_form])), asked, read)
     analysis.solve()
-    problems = []
+    return [Problem(process.file_name, node_id, f"{what} {name}, {MISSING}")
+            for node_id, found in needs.items() if (facts := analysis.before[node_id]) is not None
+            for name, tests, what in sorted(found) if not facts.provides(name, tests)]
 
-    def gap(element_id: str, message: str) -> None:
-        problems.append(Problem(process.file_name, element_id, message))
 
-    for node_id, facts in analysis.before.items():
-        if facts is None:
-            continue
-        settings = analysis.settings.get(node_id, {})
-        due = settings.get("due") if analysis.graph.kind(node_id) == "userTask" else None
-        since = _since(due)
-        if since and since not in facts.certain:
-            gap(node_id, f"due date of {node_id} counts from {since}, {MISSING}")
-        for expression in analysis.graph.timer_expressions(node_id):
-            for name in sorted(n for n in expression_reads(expression) if n not in facts.certain):
-                gap(node_id, f"timer {node_id} reads {name}, {MISSING}")
-        letter = settings.get("letter")
-        unset = {name for name, tests in reads.get(letter, ()) if not facts.provides(name, tests)}
-        for name in sorted(unset):
-            gap(node_id, f"letter {letter!r} of {node_id} reads {name}, {MISSING}")
-    return problems
+Need = tuple[str, frozenset[tuple[str, str]], str]  # (variable, tests it is read under, what reads it)
+
+
+def _needs(graph: "_Graph", settings: Mapping[str, Mapping[str, str]],
+           letter_sources: Mapping[str, str]) -> dict[str, set[Need]]:
+    """What each element reads: the variable its due date counts from, its timer's, its letter's."""
+    needs: dict[str, set[Need]] = {}
+    for node_id in graph.nodes:
+        found = needs.setdefault(node_id, set())
+        element = settings.get(node_id, {})
+        since = _since(element.get("due")) if graph.kind(node_id) == "userTask" else None
+        if since:
+            found.add((since, frozenset(), f"due date of {node_id} counts from"))
+        for expression in graph.timer_expressions(node_id):
+            found |= {(name, frozenset(), f"timer {node_id} reads") for name in expression_reads(expression)}
+        letter = element.get("letter")
+        if letter in letter_sources:
+            found |= {(name, tests, f"letter {letter!r} of {node_id} reads")
+                      for name, tests in _reads(letter_sources[letter])}
+    return needs
 
 
 def _since(due: str | None) -> str | None:
