@@ -20,6 +20,7 @@ from ..errors import Conflict, Forbidden, InvalidData, NotFound, UnknownMessage
 from .directory import roles_held, scopes, unit_coded
 from .progress import Stepper, record
 from .runtime import Runtime
+from .start_data import handed_over, validated_start_data
 from .visibility import acting_user, require_administrator, visible_case
 
 DEFAULT_UNIT = "downing"
@@ -104,6 +105,7 @@ class CaseWork:
     def start(self, process_id: str, variables: Mapping[str, Any], by: str, unit: str | None = None,
               parent: Case | None = None) -> Case:
         version = latest_version(self.session, process_id)
+        variables = validated_start_data(version, variables)
         unit_row = unit_coded(self.session, unit) if unit else (parent.unit if parent else
                                                                   unit_coded(self.session, DEFAULT_UNIT))
         now = self.stepper.now
@@ -129,7 +131,8 @@ class CaseWork:
         return effects
 
     def _start_linked(self, parent: Case, process_id: str, variables: dict) -> None:
-        child = self.start(process_id, variables, RUNTIME_ACTOR, parent=parent)
+        child = self.start(process_id, handed_over(latest_version(self.session, process_id), variables),
+                           RUNTIME_ACTOR, parent=parent)
         record(self.session, parent, self.stepper.now, RUNTIME_ACTOR, "linked",
                f"Linked case started: {child.reference}", {"case": child.reference, "process": process_id})
 

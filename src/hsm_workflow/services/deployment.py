@@ -19,9 +19,11 @@ from ..engine.functions import script_functions
 from ..engine.parsing import ParsedProcess, Problem, parse_files, timer_problem
 from ..engine.sandbox import Limits
 from ..errors import DeploymentRefused
+from .data_flow import data_gaps, start_form_of
 from .directory import ensure_roles, role_codes
 from .letters import template_problem
 from .runtime import Runtime
+from .start_data import start_form_problems
 
 CLOCK_VALUES = {"pause", "resume"}
 PROBE_INSTANT = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)  # "now" when timer expressions are checked
@@ -79,6 +81,8 @@ def _check_process(process: ParsedProcess, library: Library, roles: set[str],
         clock = element.settings.get("caseClock")
         if clock is not None and clock not in CLOCK_VALUES:
             problem(element, f"caseClock must be 'pause' or 'resume', not {clock!r}")
+    problems.extend(start_form_problems(process, library.forms))
+    problems.extend(data_gaps(process, library.forms, library.letters))
     return problems
 
 
@@ -135,10 +139,12 @@ def _closure(process_id: str, processes: Mapping[str, ParsedProcess]) -> list[Pa
 
 
 def _assets(members: list[ParsedProcess], library: Library) -> dict:
-    forms = {e.settings["form"] for p in members for e in p.of_kind("user_task")}
+    forms = {e.settings["form"] for p in members for e in p.of_kind("user_task")} | {
+        form for p in members if (form := start_form_of(p)) in library.forms}
     letters = {e.settings["letter"] for p in members for e in p.of_kind("action") if e.settings.get("letter")}
     return {"forms": {f: library.forms[f] for f in sorted(forms)},
-            "letters": {t: library.letters[t] for t in sorted(letters)}}
+            "letters": {t: library.letters[t] for t in sorted(letters)},
+            "start_form": start_form_of(members[0])}
 
 
 def _content_hash(members: list[ParsedProcess], assets: dict) -> str:
