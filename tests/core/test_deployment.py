@@ -139,7 +139,8 @@ def test_an_xml_declaration_other_than_utf8_is_refused(runtime, declaration, rea
 
 def test_a_file_in_another_encoding_is_refused(runtime):
     [with_bom] = refused(runtime, LOOP.decode().encode("utf-16"))
-    assert with_bom == "broken.bpmn: XML must be encoded in UTF-8 (this file starts with a UTF-16 or UTF-32 byte order mark)"
+    assert with_bom == ("broken.bpmn: XML must be encoded in UTF-8 "
+                        "(this file starts with a UTF-16 or UTF-32 byte order mark)")
     [latin1] = refused(runtime, LOOP.replace(b"Review the measure", "Révision".encode("latin-1")))
     assert latin1.startswith("broken.bpmn: XML must be encoded in UTF-8 (byte ")
     [result] = deploy(runtime, review_loop=b"\xef\xbb\xbf" + LOOP)  # a UTF-8 byte order mark is fine

@@ -21,6 +21,7 @@ from ..domain.status import TaskStatus, TimerStatus
 from ..engine.functions import script_functions
 from ..engine.instance import Effects, EngineError, NotWaiting, OpenUserTask, ProcessInstance
 from ..engine.runtime import ProcessEngine
+from ..engine.sandbox import Limits
 from ..errors import StepFailed, UnknownMessage
 from .letters import render_letter
 from .runtime import Runtime
@@ -33,7 +34,7 @@ def working_calendar(session: Session) -> WorkingCalendar:
 
 def process_engine(runtime: Runtime, calendar: WorkingCalendar) -> ProcessEngine:
     now = runtime.clock.now
-    return ProcessEngine(script_functions(calendar, now), now)
+    return ProcessEngine(script_functions(calendar, now), now, Limits(cpu_seconds=runtime.settings.script_cpu_seconds))
 
 
 def record(session: Session, case: Case, at: datetime, actor: str, kind: str, summary: str,

@@ -13,6 +13,8 @@ from werkzeug.serving import WSGIRequestHandler
 from ..config import Settings
 from ..services.runtime import Runtime
 from . import admin, api, auth, cases, errors, filters, inbox, oidc, processes, tokens
+from .converters import Int64Converter
+from .inputs import refuse_unstorable_text
 
 csrf = CSRFProtect()
 
@@ -58,12 +60,14 @@ def create_app(runtime: Runtime | None = None, config: Mapping[str, Any] | None 
     """
     runtime = runtime or Runtime(Settings.from_env())
     app = Flask(__name__)
+    app.url_map.converters["int"] = Int64Converter  # before any route is added
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     app.config.from_mapping(_flask_config(runtime.settings, host))
     app.config.update(config or {})
     app.extensions["hsm_runtime"] = runtime
     csrf.init_app(app)
     app.before_request(_protect)
+    app.before_request(refuse_unstorable_text)
     app.after_request(_security_headers)
     for blueprint in (auth.bp, inbox.bp, cases.bp, admin.bp, tokens.bp, processes.bp, api.bp):
         app.register_blueprint(blueprint)

@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import Conflict, Forbidden, HsmError, InvalidData, NotFound, StepFailed, UnknownMessage
 
-STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, UnknownMessage: 409, InvalidData: 422, StepFailed: 500}
+STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, UnknownMessage: 409, InvalidData: 422, StepFailed: 422}
 TITLES = {400: "Bad request", 401: "Sign in needed", 403: "Not allowed", 404: "Not found",
           405: "Method not allowed", 409: "Not possible now", 413: "File too large", 422: "Invalid data",
           500: "Something went wrong"}
