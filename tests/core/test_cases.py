@@ -121,6 +121,19 @@ def test_a_timer_fires_at_its_due_instant_and_not_before(runtime, clock, loop_ca
     assert "Timer fired: Period ends" in [e.summary for e in file.events]
 
 
+def test_a_timer_already_due_when_the_case_reaches_it_passes_at_once(runtime, clock):
+    """A date in the past (a timeDate from the case's data, a case opened late) does not wait
+    for a sweep: the engine passes the event as the case reaches it, and the log shows it."""
+    live = FIXTURES.parent / "live" / "fixtures" / "processes"
+    deployment.deploy(runtime, {"live_timer_at.bpmn": (live / "live_timer_at.bpmn").read_bytes()}, by="tester")
+    past = (clock.now() - timedelta(minutes=5)).isoformat()
+    reference = cases.start_case(runtime, TESTER, "live_timer_at", {"fire_at": past}).reference
+    file = access.case_file(runtime, TESTER, reference)
+    assert file.summary.status == "completed" and file.timers == []
+    assert [e.summary for e in file.events if e.kind == "step"] == ["Started", "Wait until fire_at", "Fired"]
+    assert fire_all_due(runtime) == 0
+
+
 def test_suspended_case_refuses_work_until_resumed(runtime, loop_case):
     task = open_task(runtime, loop_case.reference)
     cases.set_status(runtime, TESTER, loop_case.reference, CaseStatus.SUSPENDED, reason="police investigation")

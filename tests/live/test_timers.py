@@ -31,11 +31,20 @@ def assert_on_time(app: ServedApp, case: dict, timer: dict, seen: datetime) -> N
     assert datetime.fromisoformat(fired["at"]) >= due, fired
 
 
-@pytest.mark.parametrize("scheduler", ["inside_serve", "separate_process"])
-def test_a_catch_timer_fires_within_two_seconds_of_its_due_time(scheduler, serve, scheduler_process):
+SCHEDULERS = pytest.mark.parametrize("scheduler", ["inside_serve", "separate_process"])
+
+
+def served(scheduler: str, serve, scheduler_process) -> ServedApp:
+    """The app, with its timers swept inside ``serve`` or by an ``hsm-workflow scheduler`` beside it."""
     app = serve(scheduler=scheduler == "inside_serve")
     if scheduler == "separate_process":
         scheduler_process()
+    return app
+
+
+@SCHEDULERS
+def test_a_catch_timer_fires_within_two_seconds_of_its_due_time(scheduler, serve, scheduler_process):
+    app = served(scheduler, serve, scheduler_process)
     reference = app.start_case("live_catch_timer")
     timer, seen = fired_timer(app, reference)
     case = app.case(reference)
@@ -43,7 +52,9 @@ def test_a_catch_timer_fires_within_two_seconds_of_its_due_time(scheduler, serve
     assert case["summary"]["status"] == "completed", case
 
 
-def test_a_boundary_timer_withdraws_its_task_and_runs_the_path_after_it(served_app):
+@SCHEDULERS
+def test_a_boundary_timer_withdraws_its_task_and_runs_the_path_after_it(scheduler, serve, scheduler_process):
+    served_app = served(scheduler, serve, scheduler_process)
     reference = served_app.start_case("live_boundary_timer")
     assert [t["status"] for t in served_app.case(reference)["tasks"]] == ["open"]
     timer, seen = fired_timer(served_app, reference)

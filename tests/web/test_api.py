@@ -6,7 +6,7 @@ import re
 import pytest
 
 from hsm_workflow.services import access, cases, deployment, tokens
-from hsm_workflow.web.api.openapi import DOCUMENT
+from hsm_workflow.web.api.openapi import document
 
 from conftest import TESTER, as_user
 from .helpers import HERE, STRANGER, csrf_token
@@ -167,11 +167,32 @@ def _routes(app) -> dict[str, set[str]]:
 
 def test_the_openapi_document_describes_exactly_the_routes(app):
     response = app.test_client().get("/api/v1/openapi.json")
-    assert response.status_code == 200 and response.json == DOCUMENT
-    documented = {path: set(item) for path, item in DOCUMENT["paths"].items()}
+    assert response.status_code == 200 and response.json == document(app)
+    documented = {path: set(item) for path, item in response.json["paths"].items()}
     assert documented == _routes(app)
-    refs = set(re.findall(r'"#/components/schemas/(\w+)"', str(DOCUMENT).replace("'", '"')))
-    assert refs <= set(DOCUMENT["components"]["schemas"])
+    refs = set(re.findall(r'"#/components/(\w+/\w+)"', response.get_data(as_text=True)))
+    components = response.json["components"]
+    assert refs and refs <= {f"{kind}/{name}" for kind in ("schemas", "responses") for name in components[kind]}
+
+
+def test_the_openapi_document_is_generated_from_the_schemas_that_validate(app):
+    """A field added to a request schema is documented and enforced from that one declaration."""
+    paths = document(app)["paths"]
+    start = paths["/cases"]["post"]
+    assert start["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/StartCase"}
+    assert start["responses"]["201"]["content"]["application/json"]["schema"] == \
+        {"$ref": "#/components/schemas/CaseSummary"}
+    started = document(app)["components"]["schemas"]["StartCase"]
+    assert started["required"] == ["process_id"] and started["additionalProperties"] is False
+    offset = next(p for p in paths["/cases"]["get"]["parameters"] if p["name"] == "offset")
+    assert offset["schema"]["maximum"] == 2**63 - 1
+    task_id = paths["/tasks/{task_id}/claim"]["post"]["parameters"][0]
+    assert task_id["in"] == "path" and task_id["schema"]["maximum"] == 2**31 - 1  # ids are int4 columns
+    for path, item in paths.items():
+        for method, spec in item.items():
+            assert all(code == "200" or code == "201" or "$ref" in answer for code, answer in spec["responses"].items())
+            assert "422" in spec["responses"], (path, method)
+            assert ("401" in spec["responses"]) == (path != "/openapi.json"), (path, method)
 
 
 def test_the_case_file_lists_only_linked_cases_the_caller_may_see(api, runtime, deployed):

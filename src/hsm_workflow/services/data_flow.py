@@ -3,12 +3,18 @@
 A must-analysis over a process's sequence flows. The variables definitely set at an
 element are the intersection, over the paths into it, of what was set before plus what
 each step sets for certain: the start form's required fields, a user task form's required
-fields, the names a script assigns on every run, a caught message's variable. A field
-required only while a choice has one value counts from a flow whose condition is that
-choice (``staff_mediation_outcome == "extended"``). Boundary events get what was set before
-their activity; event sub-processes what their scope had when it began; loops are solved
-by iterating to a fixpoint. Due dates counting from a variable, timer expressions and letter
-templates must find what they read set.
+fields, the names a script assigns on every run, a caught message's variable. Boundary
+events get what was set before their activity; event sub-processes what their scope had
+when it began; loops are solved by iterating to a fixpoint. Due dates counting from a
+variable, timer expressions and letter templates must find what they read set.
+
+Choices make it path-aware where diagrams rely on them. A field required only while a
+choice has one value (``staff_mediation_outcome == "extended"``) is set after a flow whose
+condition is that choice; a flow condition or a script's ``choice = "value"`` tells which
+values a choice can have; and "x is set whenever the choice has that value" is kept across
+joins, so a letter may read x under ``{% if choice == "value" %}``. A call activity is taken
+to set variables of its own only (the called process is checked on its own): it adds
+nothing here and leaves what was known of the caller's choices in place.
 
 A process with no start form takes any start data, so nothing can be said about it: it is
 not checked.
@@ -206,7 +212,7 @@ def start_event(process: ParsedProcess):
     """The process's none start event (its own, not a sub-process's), if it has one."""
     node = _process_node(process)
     for start in node.findall("bpmn:startEvent", NS) if node is not None else []:
-        if not any(_local(child).endswith("EventDefinition") for child in start):
+        if not any(_local(child).endswith("EventDefinition") for child in start.iterchildren(etree.Element)):
             return start
     return None
 
@@ -229,13 +235,13 @@ class _Graph:
         self._read(process_node, None)
 
     def _read(self, container, scope: str | None) -> None:
-        for child in container:
+        for child in container.iterchildren(etree.Element):
             kind = _local(child)
             if kind == "sequenceFlow":
                 condition = child.findtext("bpmn:conditionExpression", default="", namespaces=NS)
                 self.incoming.setdefault(child.get("targetRef"), []).append(
                     (child.get("sourceRef"), choices_of(condition) if condition.strip() else {}))
-            elif kind not in _NOT_FLOW_NODES and child.get("id") and isinstance(child.tag, str):
+            elif kind not in _NOT_FLOW_NODES and child.get("id"):
                 self.nodes[child.get("id")] = child
                 self.scope[child.get("id")] = scope
                 if kind == "boundaryEvent":

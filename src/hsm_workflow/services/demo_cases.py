@@ -10,7 +10,7 @@ from ..domain.status import CaseStatus
 from .cases import count_cases
 from .runtime import Runtime
 
-COLLEGE = {"complainant": "Alex Example", "respondent": "Sam Sample", "student": "Sam Sample", "complaint_received_on": None,
+COLLEGE = {"complainant": "Alex Example", "respondent": "Sam Sample", "complaint_received_on": None,
            "complaint_summary": "Repeated unwanted messages and comments in the college bar"}
 
 #: (days ago the story starts, unit, steps in the scenario format of docs/scenarios.md)

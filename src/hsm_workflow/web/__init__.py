@@ -13,7 +13,7 @@ from werkzeug.serving import WSGIRequestHandler
 from ..config import Settings
 from ..services.runtime import Runtime
 from . import admin, api, auth, cases, errors, filters, inbox, oidc, processes, tokens
-from .converters import Int64Converter
+from .converters import IdConverter
 from .inputs import refuse_unstorable_text
 
 csrf = CSRFProtect()
@@ -60,7 +60,7 @@ def create_app(runtime: Runtime | None = None, config: Mapping[str, Any] | None 
     """
     runtime = runtime or Runtime(Settings.from_env())
     app = Flask(__name__)
-    app.url_map.converters["int"] = Int64Converter  # before any route is added
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     app.config.from_mapping(_flask_config(runtime.settings, host))
     app.config.update(config or {})
@@ -98,7 +98,7 @@ def _protect() -> None:
     """CSRF check on every unsafe request, except API calls that carry a Bearer token."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
-    if request.blueprint == api.bp.name and api.bearer_token() is not None:
+    if request.path.startswith(f"{api.bp.url_prefix}/") and api.bearer_token() is not None:
         return
     csrf.protect()
 

@@ -2,14 +2,13 @@
 (suspend, resume, terminate, retry, reassign, deliver a message), always with a reason."""
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..domain.status import CaseStatus
 from ..errors import Forbidden, HsmError, InvalidData, NotFound
 from ..services import admin, cases
 from .auth import login_required
+from .inputs import parse_json
 from .util import runtime_of, user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -85,10 +84,7 @@ def reassign(reference: str, task_id: int):
 
 
 def _payload(text: str) -> dict:
-    try:
-        payload = json.loads(text or "{}")
-    except json.JSONDecodeError as error:
-        raise InvalidData("not JSON", {"payload": [f"Not valid JSON: {error.msg} (line {error.lineno})."]}) from None
+    payload = parse_json(text or "{}", "payload")
     if not isinstance(payload, dict):
         raise InvalidData("not an object", {"payload": ['Give a JSON object, e.g. {"date": "2026-02-01"}.']})
     return payload

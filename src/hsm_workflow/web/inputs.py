@@ -16,10 +16,11 @@ from typing import Any
 from flask import request
 
 from ..errors import InvalidData, NotFound
-from .converters import INT64_MAX
 
 MAX_JSON_DEPTH = 32
 MAX_JSON_BYTES = 1024 * 1024
+INT64_MAX = 2**63 - 1
+"""The largest integer SQLite and PostgreSQL (bigint) take: larger ones overflow in the drivers."""
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -44,31 +45,36 @@ def _finite(text: str) -> float:
     return number
 
 
-def parse_json(raw: bytes | str) -> Any:
-    """``raw`` as JSON, checked with :func:`json_problems`; InvalidData (422) otherwise."""
+def parse_json(raw: bytes | str, name: str = "") -> Any:
+    """``raw`` as JSON, checked with :func:`json_problems`; InvalidData (422) otherwise.
+
+    ``name`` is the field the JSON came in (a form's textarea): problems are reported under it.
+    """
+    whole = name or "_schema"
     try:
         value = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
     except RecursionError:
-        raise InvalidData("the JSON is nested too deep",
-                          {"_schema": [f"Nest at most {MAX_JSON_DEPTH} levels deep."]}) from None
+        raise InvalidData("the JSON is nested too deep", {whole: [f"Nest at most {MAX_JSON_DEPTH} levels deep."]}) \
+            from None
     except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, NaN, 1e999, 5000-digit integers
-        raise InvalidData("the request body is not valid JSON", {"_schema": [f"Not valid JSON: {error}."]}) from None
-    problems = dict(json_problems(value))
+        raise InvalidData("the JSON is not valid", {whole: [f"Not valid JSON: {error}."]}) from None
+    problems: dict[str, list[str]] = {}
+    for field, message in json_problems(value, name):
+        problems.setdefault(field, []).append(message)
     if problems:
-        raise InvalidData("the request data is not valid", {field: [message] for field, message in problems.items()})
+        raise InvalidData("the request data is not valid", problems)
     return value
 
 
-def json_problems(value: Any) -> Iterator[tuple[str, str]]:
+def json_problems(value: Any, name: str = "") -> Iterator[tuple[str, str]]:
     """(dotted field path, message) for each value that cannot be taken, walked without recursion."""
-    stack: list[tuple[str, Any, int]] = [("", value, 1)]
+    stack: list[tuple[str, Any, int]] = [(name, value, 1)]
     while stack:
         path, item, depth = stack.pop()
         field = path or "_schema"
         if isinstance(item, (dict, list)) and depth > MAX_JSON_DEPTH:
             yield field, f"Nested more than {MAX_JSON_DEPTH} levels deep."
-            continue
-        if isinstance(item, dict):
+        elif isinstance(item, dict):
             for key, child in item.items():
                 if problem := text_problem(key):
                     yield field, f"A key: {problem}"

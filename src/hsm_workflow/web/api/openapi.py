@@ -9,7 +9,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from werkzeug.routing import IntegerConverter, Rule
 
-from ..converters import INT64_MAX
+from ..converters import ID_MAX
 from . import OPERATIONS, Operation, bp, schemas
 
 INFO = {"description": "Cases, tasks and messages of the harassment and sexual misconduct procedures. "
@@ -21,15 +21,16 @@ SECURITY_SCHEMES = {
     "session": {"type": "apiKey", "in": "cookie", "name": "hsm_session",
                 "description": "The browser session; unsafe requests also need the X-CSRFToken header."},
 }
-ERRORS = {400: "Missing CSRF token (session-cookie callers only)",
-          401: "Not signed in, or the token is not valid",
-          403: "Not allowed for this user",
-          404: "No such case or task, or the user may not see it",
-          409: "Not possible in the case's current state (or lost a race); nothing changed",
-          413: "The request body is too large",
-          422: "Invalid request data (or text that cannot be stored); `fields` names each field's problems",
-          429: "Too many requests; try again later",
-          500: "The engine failed to run the step; nothing changed"}
+ERRORS = {400: ("BadRequest", "Missing CSRF token (session-cookie callers only)"),
+          401: ("Unauthorized", "Not signed in, or the token is not valid"),
+          403: ("Forbidden", "Not allowed for this user"),
+          404: ("NotFound", "No such case or task, or the user may not see it"),
+          409: ("Conflict", "Not possible in the case's current state (or lost a race); nothing changed"),
+          413: ("TooLarge", "The request body is too large"),
+          422: ("Invalid", "Invalid request data (or text that cannot be stored); `fields` names each field's problems"),
+          429: ("TooMany", "Too many requests; try again later"),
+          500: ("StepFailed", "The engine failed to run the step; nothing changed")}
+"""Refusals by status: the name of their response component and what they mean."""
 PATH_EXAMPLES = {"reference": "HSM-2026-0001"}
 
 
@@ -45,7 +46,7 @@ def _path_parameters(app: Flask, rule: Rule) -> list[dict[str, Any]]:
     parameters = []
     for converter, name in ARGUMENT.findall(rule.rule):
         if issubclass(app.url_map.converters[converter or "default"], IntegerConverter):
-            schema: dict[str, Any] = {"type": "integer", "format": "int64", "minimum": 0, "maximum": INT64_MAX}
+            schema: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": ID_MAX}
         else:
             schema = {"type": "string"}
         parameter = {"name": name, "in": "path", "required": True, "schema": schema}
@@ -73,8 +74,7 @@ def _operation(app: Flask, declared: Operation, method: str, rule: Rule) -> dict
     if declared.query:
         parameters.append({"in": "query", "schema": declared.query})
     answer = {"description": declared.summary, "content": {"application/json": {"schema": declared.ok}}}
-    errors = {code: {"description": ERRORS[code], "content": {"application/json": {"schema": schemas.Error}}}
-              for code in _error_codes(declared, method, rule)}
+    errors = {code: ERRORS[code][0] for code in _error_codes(declared, method, rule)}
     spec: dict[str, Any] = {"operationId": declared.operation_id, "summary": declared.summary,
                             "tags": [declared.tag], "parameters": parameters,
                             "responses": {declared.status: answer, **errors}}
@@ -87,10 +87,13 @@ def _operation(app: Flask, declared: Operation, method: str, rule: Rule) -> dict
 
 def build(app: Flask) -> dict[str, Any]:
     """The document for the API routes of ``app``; every one of them must declare an operation."""
-    spec = APISpec(title="hsm-workflow API", version="1", openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
+    spec = APISpec(title="hsm-workflow API", version="1", openapi_version="3.1.0", plugins=[MarshmallowPlugin()],
                    info=INFO, servers=[{"url": bp.url_prefix}], security=[{"bearer": []}, {"session": []}])
     for name, scheme in SECURITY_SCHEMES.items():
         spec.components.security_scheme(name, scheme)
+    for name, description in ERRORS.values():
+        spec.components.response(name, {"description": description,
+                                        "content": {"application/json": {"schema": schemas.Error}}})
     paths: dict[str, dict[str, Any]] = {}
     for rule in app.url_map.iter_rules():
         if rule.endpoint.partition(".")[0] != bp.name:

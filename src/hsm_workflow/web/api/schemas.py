@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from ...domain.status import CaseStatus, TaskStatus, TimerStatus
-from ..converters import INT64_MAX
+from ..inputs import INT64_MAX
 
 NOT_BLANK = validate.Regexp(r"\S", error="Must not be blank.")
 MESSAGE_NAME = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="Use a snake_case message name.")
