@@ -2,7 +2,8 @@
 
 Runs on a throwaway SQLite database unless HSM_BENCH_DATABASE_URL names another
 (e.g. PostgreSQL); uses the fixture review-loop diagram so the figures compare like
-with like over time.
+with like over time. Timer lateness (bench_timers) runs scheduler processes on the wall
+clock, on SQLite and on the PostgreSQL of HSM_BENCH_POSTGRES_URL.
 """
 from __future__ import annotations
 
@@ -23,15 +24,15 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import insert, select
 
+from .bench_timers import timer_lateness
 from .clock import VirtualClock
 from .config import PROJECT_ROOT, Settings
-from .db.models import Case, Task, Timer
+from .db.models import Case, Task
 from .domain.principals import Principal
 from .services import access, cases, deployment, tasks
 from .services.demo import seed_organisation
 from .services.directory import user_named
 from .services.runtime import Runtime
-from .services.timers import fire_due
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 DIAGRAM = FIXTURES / "processes" / "review_loop.bpmn"
@@ -126,25 +127,6 @@ def role_query_ms(runtime: Runtime, count: int = 10_000, runs: int = 200) -> dic
             "p95_ms": _ms(timings[int(len(timings) * 0.95)])}
 
 
-def timer_throughput(runtime: Runtime, count: int = 1000) -> dict:
-    """Cases each waiting on a timer, all due; one scheduler process fires them."""
-    for _ in range(count):
-        cases.start_case(runtime, BENCH, "review_loop", {})
-    clock = runtime.clock
-    clock.advance(timedelta(days=21))
-    due_at = clock.now()
-    started = time.perf_counter()
-    fired = 0
-    while (sweep := fire_due(runtime)).cases:
-        fired += sweep.timers
-    elapsed = time.perf_counter() - started
-    with runtime.reading() as session:
-        pending = session.scalar(select(Timer.id).where(Timer.status == "pending", Timer.due_at <= due_at).limit(1))
-    return {"timers": count, "fired": fired, "seconds": round(elapsed, 3),
-            "fired_per_second": round(fired / elapsed, 1), "left_unfired": pending is not None,
-            "worst_lateness_seconds": round(elapsed, 3)}
-
-
 def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         where = Path(directory)
@@ -154,14 +136,14 @@ def main() -> None:
         query_runtime = _runtime(where, "query")
         cases.start_case(query_runtime, BENCH, "review_loop", {})
         query = role_query_ms(query_runtime)
-        timers = timer_throughput(_runtime(where, "timers"))
+        lateness = timer_lateness(where)
         print(json.dumps({
             "database": loop_runtime.database.dialect.name,
             "task_completion": {"service_layer_ms": service_ms, "bare_engine_ms": bare_ms,
                                 "ratio": round(service_ms / bare_ms, 2)},
             "open_tasks_for_role_query": query,
             "review_loop": loop,
-            "timers": timers,
+            "timer_lateness": lateness,
         }, indent=2))
 
 

@@ -133,6 +133,8 @@ class Case(Base):
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
     process_version: Mapped[ProcessVersion] = relationship()
     unit: Mapped[Unit] = relationship()
+    parent_case: Mapped[Case | None] = relationship(remote_side=[id], back_populates="linked_cases")
+    linked_cases: Mapped[list[Case]] = relationship(back_populates="parent_case", order_by=id)
     __mapper_args__ = {"version_id_col": lock_version}
 
 

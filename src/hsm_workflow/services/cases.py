@@ -113,7 +113,7 @@ class CaseWork:
         if parent is not None:
             variables["parent_case"] = parent.reference
         case = Case(reference=_next_reference(self.session, now.year), process_version=version,
-                    process_id=process_id, unit=unit_row, parent_case_id=parent.id if parent else None,
+                    process_id=process_id, unit=unit_row, parent_case=parent,
                     status=CaseStatus.RUNNING, title=_title(variables), started_by=by, started_at=now,
                     engine_state="")
         self.session.add(case)
@@ -140,8 +140,7 @@ class CaseWork:
         change_status(case, status)
         case.ended_at = self.stepper.now
         record(self.session, case, self.stepper.now, actor, status, summary)
-        for child in self.session.scalars(select(Case).where(Case.parent_case_id == case.id,
-                                                              Case.status == CaseStatus.RUNNING)):
+        for child in [linked for linked in case.linked_cases if linked.status == CaseStatus.RUNNING]:
             self._close_linked(child, case)
 
     def _close_linked(self, child: Case, parent: Case) -> None:
@@ -159,12 +158,14 @@ class CaseWork:
                {"data": dict(payload)})
         self.step(case, instance, lambda i: i.deliver_message(name, payload), by)
 
-    def fire_timers(self, case: Case, by: str) -> int:
-        """Fire the case's timers due by now; returns how many fired."""
+    def fire_timers(self, case: Case, by: str, due: list[Timer] | None = None) -> int:
+        """Fire the case's timers due by now (``due``, when the caller has them); returns how many fired."""
         if case.status != CaseStatus.RUNNING:
             return 0
-        due = self.session.scalars(select(Timer).where(Timer.case_id == case.id, Timer.status == TimerStatus.PENDING,
-                                                       Timer.due_at <= self.stepper.now)).all()
+        if due is None:
+            due = list(self.session.scalars(select(Timer).where(Timer.case_id == case.id,
+                                                                Timer.status == TimerStatus.PENDING,
+                                                                Timer.due_at <= self.stepper.now)))
         if not due:
             return 0
         instance = self.stepper.load(case)
