@@ -59,7 +59,8 @@ def make_settings(database_url: str, tmp_path: Path, *, fixtures: bool) -> Setti
     base = Settings.from_env()
     where = FIXTURES if fixtures else ROOT
     return replace(base, database_url=database_url, processes_dir=where / "processes",
-                   forms_dir=where / "forms", letters_dir=where / "letters", mail_file=tmp_path / "mail.log")
+                   forms_dir=where / "forms", letters_dir=where / "letters", mail_file=tmp_path / "mail.log",
+                   instance_dir=tmp_path / "instance")
 
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)

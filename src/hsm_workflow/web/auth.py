@@ -1,4 +1,4 @@
-"""Signing in and out with a local account, and the guards the other blueprints use.
+"""Signing in and out with a local account, and the sign-in guard the other blueprints use.
 
 The session cookie carries only the id of a server-side session (:mod:`..services.sessions`
 decides whether it is live). Sign-in attempts are rate limited per account and per address.
@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from flask import (Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, session,
+from flask import (Blueprint, Flask, Response, flash, g, redirect, render_template, request, session,
                    url_for)
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
@@ -55,19 +55,6 @@ def login_required(view: Callable) -> Callable:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return view(**kwargs)
     return wrapped
-
-
-def permission_required(permission: str, status: int = 403) -> Callable[[Callable], Callable]:
-    """Views for users with a :class:`~hsm_workflow.domain.principals.Principal` permission."""
-    def decorate(view: Callable) -> Callable:
-        @login_required
-        @functools.wraps(view)
-        def wrapped(**kwargs):
-            if not getattr(g.user, permission):
-                abort(status)
-            return view(**kwargs)
-        return wrapped
-    return decorate
 
 
 def _target() -> str:
